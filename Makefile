@@ -1,0 +1,46 @@
+# Two commands on a fresh machine with only Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+
+.PHONY: run test unit functional e2e bench route-eval clean
+
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip<26.3"
+
+# Reinstalls only when a requirements file changed since the last install.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q tests
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+functional: $(STAMP)
+	$(PY) -m pytest -q tests/functional
+
+e2e: $(STAMP)
+	$(PY) -m pytest -q tests/e2e
+
+route-eval: $(STAMP)
+	$(PY) -m bench.routing_accuracy
+
+bench: $(STAMP)
+	$(PY) -m bench.cold_start
+	$(PY) -m bench.dynamodb_requests
+	$(PY) -m bench.stickers
+	$(PY) -m bench.routing_accuracy
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache
