@@ -1,0 +1,113 @@
+"""HTTP plumbing shared by every blueprint: JSON bodies, the one error shape, auth, routes.
+
+Chalice turns any exception raised in a view into its own 500 body before middleware sees it, so
+views are registered through `json_route`, which maps domain errors to HTTP here, in one place.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+import uuid
+
+from chalice import Response
+
+from chalicelib.domain.errors import (
+    Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed,
+)
+
+JSON = "application/json"
+_STATUS = (  # most specific first
+    (NotFound, 404), (Conflict, 409), (Unauthorized, 401), (Forbidden, 403), (ValidationFailed, 422),
+)
+
+
+class HttpError(DomainError):
+    """An error that only exists at the HTTP edge (bad JSON, body too large)."""
+
+    def __init__(self, status: int, code: str, message: str, *, fields: dict | None = None) -> None:
+        super().__init__(message, fields=fields)
+        self.status = status
+        self.code = code
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   headers: dict | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+
+
+def to_response(exc: DomainError) -> Response:
+    if isinstance(exc, HttpError):
+        status = exc.status
+    else:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 422)
+    headers = {"WWW-Authenticate": 'Bearer realm="qalqan"'} if status == 401 else None
+    return error_response(status, exc.code, exc.message, exc.fields, headers)
+
+
+def read_json(request, *, max_bytes: int) -> dict:
+    """The request body as a JSON object, or a 4xx that says what is wrong with it."""
+    raw = request.raw_body or b""
+    if len(raw) > max_bytes:
+        raise HttpError(413, "payload_too_large", f"The request body is larger than {max_bytes // 1024} KB.")
+    if not raw.strip():
+        raise HttpError(400, "malformed_json", "The request body is empty; send a JSON object.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HttpError(400, "malformed_json", f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, "malformed_json", "The request body must be a JSON object.")
+    return body
+
+
+def json_route(blueprint, path: str, *, methods=("GET",), cors=None, binary=False):
+    """Register a view whose DomainErrors become the one JSON error shape."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(**kwargs):
+            try:
+                return view(**kwargs)
+            except DomainError as exc:
+                return to_response(exc)
+
+        content_types = None if binary else [JSON]
+        options = {"methods": list(methods), "cors": cors}
+        if content_types and any(m in ("POST", "PUT", "PATCH") for m in methods):
+            # Accept any content type and judge the body ourselves: a 415 from Chalice would not
+            # have our error shape, and forms sometimes send text/plain.
+            options["content_types"] = [JSON, "text/plain", "application/x-www-form-urlencoded"]
+        blueprint.route(path, **options)(wrapped)
+        return view
+
+    return decorator
+
+
+def http_middleware(logger):
+    """Request ids, access logs without personal data, and our error shape for Chalice's own errors."""
+
+    def middleware(event, get_response):
+        started = time.perf_counter()
+        request_id = event.headers.get("x-request-id") or event.context.get("requestId") or uuid.uuid4().hex
+        try:
+            response = get_response(event)
+        except Exception:  # anything a view did not expect: log it, never leak it
+            logger.exception("unhandled error", extra={"path": event.context.get("resourcePath")})
+            response = error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
+        body = response.body
+        if isinstance(body, dict) and "Code" in body and "Message" in body and "error" not in body:
+            # Chalice's own errors (405, 415, its 500) rewritten into our shape.
+            code = {405: "method_not_allowed", 415: "unsupported_media_type"}.get(response.status_code,
+                                                                                 "internal_error")
+            response = error_response(response.status_code, code, body["Message"], headers=response.headers)
+        response.headers["X-Request-Id"] = request_id
+        logger.info("request", extra={
+            "method": event.method, "route": event.context.get("resourcePath"),
+            "status": response.status_code, "ms": round((time.perf_counter() - started) * 1000, 1),
+            "request_id": request_id,
+        })
+        return response
+
+    return middleware

@@ -1,0 +1,95 @@
+"""Consumer-facing API: catalogue, outlet cards, routing preview, complaints and their status."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from chalice import Blueprint, CORSConfig, Response
+
+from chalicelib.api import presenters
+from chalicelib.api.deps import container
+from chalicelib.api.http import HttpError, json_route, read_json
+from chalicelib.domain import codes
+from chalicelib.domain.errors import InvalidOutletCode, OutletNotFound
+from chalicelib.settings import get_settings
+
+public_api = Blueprint(__name__)
+_web = urlparse(get_settings().web_base_url)
+CORS = CORSConfig(
+    allow_origin=f"{_web.scheme}://{_web.netloc}",
+    allow_headers=["Idempotency-Key", "X-Request-Id"],
+    expose_headers=["X-Request-Id"],
+    max_age=600,
+)
+
+
+def _request():
+    return public_api.current_request
+
+
+@json_route(public_api, "/health", cors=CORS)
+def health():
+    c = container()
+    return {"status": "ok", "stage": c.settings.stage, "catalog_version": c.catalog.version}
+
+
+@json_route(public_api, "/catalog", cors=CORS)
+def catalog():
+    return Response(body=container().catalog.public(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@json_route(public_api, "/outlets/{code}", cors=CORS)
+def outlet_card(code):
+    c = container()
+    try:
+        canonical = codes.parse_outlet_code(code)
+    except InvalidOutletCode as exc:
+        raise HttpError(400, exc.code, exc.message, fields={"code": exc.fields["outlet_code"]}) from None
+    outlet = c.outlets.get(canonical)
+    if outlet is None or not outlet.active:
+        raise OutletNotFound("No active outlet has this code.")
+    return presenters.outlet_card(outlet, c.catalog)
+
+
+@json_route(public_api, "/routing/preview", methods=("POST",), cors=CORS)
+def routing_preview():
+    from chalicelib.api import schemas
+    from chalicelib.services.complaints import preview_routing
+
+    c = container()
+    query = schemas.preview_query(read_json(_request(), max_bytes=c.settings.max_body_bytes))
+    decision = preview_routing(text=query.text, category=query.category, outlet_code=query.outlet_code,
+                               outlets=c.outlets, catalog=c.catalog)
+    return presenters.routing_preview(decision, c.catalog)
+
+
+@json_route(public_api, "/complaints", methods=("POST",), cors=CORS)
+def submit_complaint():
+    from chalicelib.api import schemas
+    from chalicelib.services.complaints import submit_complaint as submit
+
+    c = container()
+    request = _request()
+    key = schemas.idempotency_key(request.headers.get("idempotency-key"))
+    command = schemas.submit_command(read_json(request, max_bytes=c.settings.max_body_bytes), key=key)
+    result = submit(command, outlets=c.outlets, businesses=c.businesses, complaints=c.complaints,
+                    catalog=c.catalog, rules=c.rules, secret=c.settings.secret, clock=c.clock)
+    complaint = result.complaint
+    body = presenters.complaint_created(
+        complaint, result.tracking_token, c.settings.status_url(complaint.id, result.tracking_token), c.catalog)
+    headers = {"Location": f"/complaints/{complaint.id}"}
+    if not result.created:
+        headers["Idempotent-Replayed"] = "true"
+    # A replay answers exactly like the first call did, flagged by a header.
+    return Response(body=body, status_code=201, headers=headers)
+
+
+@json_route(public_api, "/complaints/{complaint_id}", cors=CORS)
+def complaint_status(complaint_id):
+    from chalicelib.services.complaints import complaint_for_holder
+
+    c = container()
+    request = _request()
+    token = (request.query_params or {}).get("token") or request.headers.get("x-tracking-token")
+    complaint = complaint_for_holder(complaint_id, token, complaints=c.complaints, secret=c.settings.secret)
+    return Response(body=presenters.complaint_for_holder(complaint, c.catalog),
+                    headers={"Cache-Control": "no-store"})

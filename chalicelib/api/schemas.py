@@ -1,0 +1,217 @@
+"""Request models: what each public input may contain, checked before any use case runs.
+
+Unknown fields are rejected (never silently dropped), so a client that tries to set `status` or
+`agency` learns at once that it cannot.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Literal, Optional
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+
+from chalicelib.domain.catalog import load_catalog
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.identifiers import checksum_ok
+from chalicelib.domain.model import Contact
+from chalicelib.services.admin import RegisterBusiness, RegisterOutlet
+from chalicelib.services.complaints import SellerRef, SubmitComplaint
+
+TEXT_MIN, TEXT_MAX = 10, 5000
+KZ_TIME = timezone(timedelta(hours=5))
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_in(value: Optional[str], known, what: str) -> Optional[str]:
+    if value is not None and value not in known:
+        raise ValueError(f"unknown {what} {value!r}")
+    return value
+
+
+def _bin(value: str) -> str:
+    if not checksum_ok(value):
+        raise ValueError("not a valid BIN/IIN: 12 digits with a correct check digit")
+    return value
+
+
+class ContactIn(BaseModel):
+    model_config = _STRICT
+    name: Optional[str] = Field(None, max_length=200)
+    phone: Optional[str] = Field(None, max_length=32)
+    email: Optional[str] = Field(None, max_length=254)
+
+    @field_validator("name", "phone", "email")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return value or None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value):
+        if value is None:
+            return None
+        try:
+            number = phonenumbers.parse(value, "KZ")
+        except phonenumbers.NumberParseException:
+            raise ValueError("not a phone number") from None
+        if not phonenumbers.is_valid_number(number) or phonenumbers.region_code_for_number(number) != "KZ":
+            raise ValueError("not a valid Kazakhstan phone number (+7 7xx xxx xx xx)")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        if value is None:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"not a valid email address: {exc}") from None
+
+
+class SellerIn(BaseModel):
+    model_config = _STRICT
+    bin: str = Field(min_length=12, max_length=12)
+    name: str = Field(min_length=2, max_length=300)
+    region: str
+    sector: Optional[str] = None
+
+    _bin_ok = field_validator("bin")(_bin)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value):
+        return _check_in(value, load_catalog().regions, "region")
+
+    @field_validator("sector")
+    @classmethod
+    def _sector(cls, value):
+        return _check_in(value, load_catalog().sectors, "sector")
+
+
+class ComplaintIn(BaseModel):
+    model_config = _STRICT
+    outlet_code: Optional[str] = Field(None, max_length=32)
+    business: Optional[SellerIn] = None
+    category: Optional[str] = None
+    text: str = Field(min_length=TEXT_MIN, max_length=TEXT_MAX)
+    language: Optional[Literal["kk", "ru", "en"]] = None
+    channel: Literal["qr", "web", "api"] = "api"
+    contact: Optional[ContactIn] = None
+    share_contact_with_business: StrictBool = False
+    incident_at: Optional[datetime] = None
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value):
+        return _check_in(value or None, load_catalog().categories, "category")
+
+    @field_validator("incident_at")
+    @classmethod
+    def _incident(cls, value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=KZ_TIME)  # the form sends local time without an offset
+        now = datetime.now(timezone.utc)
+        if value > now + timedelta(minutes=10):
+            raise ValueError("is in the future")
+        if value < now - timedelta(days=3 * 365):
+            raise ValueError("is more than three years ago")
+        return value.astimezone(timezone.utc)
+
+
+class PreviewIn(BaseModel):
+    model_config = _STRICT
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    category: Optional[str] = None
+    outlet_code: Optional[str] = Field(None, max_length=32)
+
+    _category = field_validator("category")(ComplaintIn._category.__func__)
+
+
+class BusinessIn(BaseModel):
+    model_config = _STRICT
+    bin: str = Field(min_length=12, max_length=12)
+    name: str = Field(min_length=2, max_length=300)
+    region: str
+
+    _bin_ok = field_validator("bin")(_bin)
+    _region = field_validator("region")(SellerIn._region.__func__)
+
+
+class OutletIn(BaseModel):
+    model_config = _STRICT
+    business_bin: str = Field(min_length=12, max_length=12)
+    name: str = Field(min_length=2, max_length=300)
+    address: str = Field(min_length=3, max_length=500)
+    region: str
+    sector: str
+    kato: Optional[str] = Field(None, pattern=r"^\d{9}$")
+    external_ref: Optional[str] = Field(None, max_length=100)
+
+    _bin_ok = field_validator("business_bin")(_bin)
+    _region = field_validator("region")(SellerIn._region.__func__)
+
+    @field_validator("sector")
+    @classmethod
+    def _sector(cls, value):
+        return _check_in(value, load_catalog().sectors, "sector")
+
+
+def _parse(model: type[BaseModel], body: dict) -> BaseModel:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        fields = {}
+        for err in exc.errors(include_url=False):
+            path = ".".join(str(part) for part in err["loc"]) or "body"
+            message = err["msg"].removeprefix("Value error, ")
+            fields.setdefault(path, {"code": err["type"], "message": message})
+        raise ValidationFailed("Some fields are invalid.", fields=fields) from None
+
+
+IDEMPOTENCY_KEY_MAX = 200
+
+
+def idempotency_key(raw: Optional[str]) -> Optional[str]:
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+        raise ValidationFailed(
+            "The Idempotency-Key header must be 1-200 printable ASCII characters.",
+            fields={"Idempotency-Key": {"code": "invalid", "message": "1-200 printable ASCII characters"}},
+        )
+    return key
+
+
+def submit_command(body: dict, *, key: Optional[str]) -> SubmitComplaint:
+    data = _parse(ComplaintIn, body)
+    if (data.outlet_code is None) == (data.business is None):
+        raise ValidationFailed(
+            "Name the seller: either an outlet_code from the sticker or a business {bin, name, region}.",
+            fields={"outlet_code": {"code": "seller_required", "message": "give outlet_code or business, not both"}},
+        )
+    contact = Contact(**data.contact.model_dump()) if data.contact else None
+    business = SellerRef(**data.business.model_dump()) if data.business else None
+    return SubmitComplaint(
+        text=data.text, channel=data.channel, outlet_code=data.outlet_code, business=business,
+        category=data.category, language=data.language, contact=contact,
+        share_contact_with_business=data.share_contact_with_business, incident_at=data.incident_at,
+        idempotency_key=key,
+    )
+
+
+def preview_query(body: dict) -> PreviewIn:
+    return _parse(PreviewIn, body)
+
+
+def business_command(body: dict) -> RegisterBusiness:
+    return RegisterBusiness(**_parse(BusinessIn, body).model_dump())
+
+
+def outlet_command(body: dict, *, key: Optional[str]) -> RegisterOutlet:
+    return RegisterOutlet(**_parse(OutletIn, body).model_dump(), idempotency_key=key)

@@ -1,0 +1,119 @@
+"""Administrator use cases: register businesses and outlets, issue API keys."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from chalicelib.domain import codes
+from chalicelib.domain.errors import AlreadyExists, BusinessNotFound, Conflict, IdempotencyKeyReused, field_error
+from chalicelib.domain.identifiers import kind_of
+from chalicelib.domain.model import Business, Outlet, fingerprint
+from chalicelib.services.ports import ApiKeyRepository, BusinessRepository, Clock, OutletRepository
+
+
+@dataclass(frozen=True)
+class RegisterBusiness:
+    bin: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class RegisterOutlet:
+    business_bin: str
+    name: str
+    address: str
+    region: str
+    sector: str
+    kato: str | None = None
+    external_ref: str | None = None
+    idempotency_key: str | None = None
+
+
+def register_business(cmd: RegisterBusiness, *, businesses: BusinessRepository, clock: Clock) -> tuple[Business, bool]:
+    """Register a business by BIN/IIN. Registering the same data again is a no-op (bulk imports rerun)."""
+    business = Business(bin=cmd.bin, kind=kind_of(cmd.bin), name=cmd.name, region=cmd.region, created_at=clock.now())
+    try:
+        businesses.add(business)
+        return business, True
+    except AlreadyExists:
+        existing = businesses.get(cmd.bin)
+        if existing is not None and (existing.name, existing.region) == (cmd.name, cmd.region):
+            return existing, False
+        raise Conflict(
+            "A business with this BIN is already registered with other details.",
+            fields=field_error("bin", "already_registered", "already registered with another name or region"),
+        )
+
+
+def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outlets: OutletRepository,
+                    secret: str, clock: Clock) -> tuple[Outlet, bool]:
+    """Give an outlet of a registered business a new sticker code.
+
+    With an idempotency key (the bulk importer sends BIN + the chain's own store number) the code is
+    derived from the key, so re-running an import returns the same outlets instead of new stickers.
+    """
+    business = businesses.get(cmd.business_bin)
+    if business is None:
+        raise BusinessNotFound(
+            "Register the business before its outlets.",
+            fields=field_error("business_bin", "unknown_business", "no business with this BIN is registered"),
+        )
+    payload = {k: v for k, v in cmd.__dict__.items() if k != "idempotency_key"}
+    request_fingerprint = fingerprint(payload)
+    key = cmd.idempotency_key
+    code = (codes.outlet_code_from_digest(codes.keyed_digest(secret, "outlet-idempotency", key))
+            if key else codes.new_outlet_code())
+    for _ in range(5):
+        outlet = Outlet(
+            code=code, business_bin=business.bin, business_name=business.name, name=cmd.name,
+            address=cmd.address, region=cmd.region, sector=cmd.sector, created_at=clock.now(),
+            kato=cmd.kato, external_ref=cmd.external_ref, fingerprint=request_fingerprint,
+        )
+        try:
+            outlets.add(outlet)
+            return outlet, True
+        except AlreadyExists:
+            if key is None:
+                code = codes.new_outlet_code()
+                continue
+            existing = outlets.get(code)
+            if existing is None or existing.fingerprint != request_fingerprint:
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was already used for a different outlet.",
+                    fields=field_error("Idempotency-Key", "reused", "already used with a different request"),
+                )
+            return existing, False
+    raise RuntimeError("could not allocate an outlet code")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_api_key(*, role: str, scope: str | None, label: str, keys: ApiKeyRepository, clock: Clock) -> str:
+    """Create a key and store only its hash. The plain key is returned once and never again."""
+    key = f"qk_{role}_{secrets.token_urlsafe(32)}"
+    keys.add(hash_key(key), role=role, scope=scope, label=label, created_at=clock.now())
+    return key
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    scope: str | None
+    label: str
+
+
+def authenticate(authorization: str | None, *, keys: ApiKeyRepository) -> Principal | None:
+    """The principal behind an `Authorization: Bearer <key>` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, key = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    record = keys.find(hash_key(key.strip()))
+    if record is None or record["revoked"]:
+        return None
+    return Principal(role=record["role"], scope=record["scope"], label=record["label"])

@@ -1,0 +1,93 @@
+"""One validated settings object, read from the environment once at cold start.
+
+Nothing else in the code reads os.environ. A bad setting fails the import loudly, so a broken deploy
+shows up on the first invocation instead of as odd behaviour later.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlparse
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    aws_region: str
+    table_prefix: str
+    qr_base_url: str
+    web_base_url: str
+    secret: str
+    log_level: str
+    max_body_bytes: int = 64 * 1024
+
+    def table_name(self, short: str) -> str:
+        return f"{self.table_prefix}-{short}"
+
+    def status_url(self, complaint_id: str, token: str) -> str:
+        # The token travels in the fragment, so the static host never sees it in its logs.
+        return f"{self.web_base_url}track.html#id={complaint_id}&token={token}"
+
+    def form_url(self, outlet_code: str | None = None, *, channel: str = "qr") -> str:
+        if outlet_code is None:
+            return self.web_base_url
+        return f"{self.web_base_url}?o={outlet_code}&ch={channel}"
+
+
+def _url(name: str, value: str, problems: list[str]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        problems.append(f"{name} must be an absolute http(s) URL, got {value!r}")
+    return value
+
+
+def _secret_from_ssm(parameter: str | None, problems: list[str]) -> str:
+    """In AWS the secret lives in SSM Parameter Store (SecureString), read once at cold start."""
+    if not parameter:
+        return ""
+    import boto3  # only in deployed stages; local runs and tests pass QALQAN_SECRET directly
+
+    try:
+        return boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+    except Exception as exc:  # any failure is a configuration problem, reported with the others
+        problems.append(f"cannot read QALQAN_SECRET_PARAMETER {parameter!r}: {exc.__class__.__name__}")
+        return ""
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Build Settings from `env` (default: the process environment), collecting every problem at once."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    stage = env.get("QALQAN_STAGE", "dev")
+    web_base = _url("WEB_BASE_URL", env.get("WEB_BASE_URL", "http://127.0.0.1:8000/"), problems)
+    if not web_base.endswith("/"):
+        web_base += "/"
+    qr_base = _url("QR_BASE_URL", env.get("QR_BASE_URL", "http://127.0.0.1:8000/q"), problems).rstrip("/")
+    secret = env.get("QALQAN_SECRET") or _secret_from_ssm(env.get("QALQAN_SECRET_PARAMETER"), problems)
+    if len(secret) < 32:
+        problems.append("QALQAN_SECRET (or QALQAN_SECRET_PARAMETER) must give at least 32 characters: tracking tokens are derived from it")
+    log_level = env.get("LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    prefix = env.get("TABLE_PREFIX", f"qalqan-{stage}")
+    if not prefix.replace("-", "").replace("_", "").isalnum():
+        problems.append(f"TABLE_PREFIX may contain only letters, digits, '-' and '_', got {prefix!r}")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+    if not region:
+        problems.append("AWS_REGION must be set (personal data must stay in the chosen region)")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return Settings(
+        stage=stage, aws_region=region, table_prefix=prefix, qr_base_url=qr_base,
+        web_base_url=web_base, secret=secret, log_level=log_level,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

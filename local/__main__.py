@@ -1,0 +1,95 @@
+"""The embedded local stack: `python -m local [--port 8000]`.
+
+One process, one port on 127.0.0.1: moto's server (in-memory DynamoDB) on a private port, the Chalice
+app with every route, the QR resolver at /q/<code> fed function-URL events, and web/ as static files.
+Data lives in memory and is gone when the process stops.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_SECRET = "local-development-secret-never-used-in-aws-0001"
+
+
+def configure_environment(port: int, moto_endpoint: str) -> None:
+    """Everything the app reads at import time, pointed at the embedded services."""
+    os.environ.update({
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+        "AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "QALQAN_STAGE": "local", "TABLE_PREFIX": "qalqan-local",
+        "WEB_BASE_URL": f"http://127.0.0.1:{port}/", "QR_BASE_URL": f"http://127.0.0.1:{port}/q",
+        "QALQAN_SECRET": os.environ.get("QALQAN_SECRET", LOCAL_SECRET),
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Qalqan",
+    })
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def start_moto():
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--demo-file", default=str(ROOT / ".local" / "demo.json"))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+
+    moto, endpoint = start_moto()
+    configure_environment(args.port, endpoint)
+    sys.path.insert(0, str(ROOT))
+    from local.server import build_server  # imports app: only after the environment is set
+    from chalicelib.adapters.tables import create_tables
+    from chalicelib.api.deps import container
+    from local.seed import seed_demo
+
+    create_tables()
+    demo = seed_demo(container())
+    server = build_server(args.port)
+    base = f"http://127.0.0.1:{args.port}"
+    demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", **demo}
+    demo_file = Path(args.demo_file)
+    demo_file.parent.mkdir(parents=True, exist_ok=True)
+    demo_file.write_text(json.dumps(demo, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    stop = threading.Event()
+
+    def _stop(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    thread.start()
+    first = demo["outlets"][0]["code"]
+    print(f"ready in {time.monotonic() - started:.1f}s  form {base}/  api {base}/health  "
+          f"sticker {base}/q/{first}  demo {demo_file}", flush=True)
+    print(f"  example form link: {base}/?o={first}&ch=qr", flush=True)
+    print(f"  admin key (demo only): {demo['keys']['admin']}", flush=True)
+    stop.wait()
+    print("stopping", flush=True)
+    server.shutdown()
+    server.server_close()
+    moto.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Admin API: keys, businesses, outlets, stickers."""
+import io
+import json
+
+import pytest
+
+BIN = "940140000385"
+
+
+def _post(api, path, body, headers):
+    return api.client.http.post(path, body=json.dumps(body), headers=headers)
+
+
+def test_admin_routes_need_a_valid_admin_key(api, demo):
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        response = api.client.http.get(f"/admin/businesses/{BIN}", headers=headers)
+        assert response.status_code == 401
+        assert response.json_body["error"]["code"] == "unauthorized"
+
+
+def test_keys_are_stored_hashed(demo):
+    from chalicelib.adapters.tables import ApiKeyTable
+
+    stored = [item.key_hash for item in ApiKeyTable.scan()]
+    assert demo["keys"]["admin"] not in stored and len(stored) == 1 and len(stored[0]) == 64
+
+
+def test_a_non_admin_key_is_forbidden(api, services):
+    from chalicelib.services.admin import issue_api_key
+
+    key = issue_api_key(role="agency", scope="kzpp", label="kzpp", keys=services.keys, clock=services.clock)
+    response = api.client.http.get(f"/admin/businesses/{BIN}", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 403
+
+
+def test_register_business_validates_and_is_repeatable(api, admin_headers):
+    body = {"bin": "070941024691", "name": "ТОО «Жаңа»", "region": "75"}
+    # the demo already holds 070941024691 under another name
+    assert _post(api, "/admin/businesses", body, admin_headers).status_code == 409
+    new = {"bin": "850315300009", "name": "ИП Серіков А.", "region": "71"}
+    assert _post(api, "/admin/businesses", new, admin_headers).status_code == 200  # same data: a no-op
+    bad = _post(api, "/admin/businesses", {"bin": "123456789012", "name": "X", "region": "00"}, admin_headers)
+    assert bad.status_code == 422
+    assert {"bin", "name", "region"} <= set(bad.json_body["error"]["fields"])
+
+
+def test_register_outlet_gives_a_sticker_code(api, admin_headers):
+    from chalicelib.domain.codes import parse_outlet_code
+
+    body = {"business_bin": BIN, "name": "Таза Маркет — Есіл", "address": "Астана, Сығанақ 10",
+            "region": "71", "sector": "grocery", "external_ref": "tm-003"}
+    response = _post(api, "/admin/outlets", body, {**admin_headers, "Idempotency-Key": f"{BIN}:tm-003"})
+    assert response.status_code == 201
+    outlet = response.json_body
+    assert parse_outlet_code(outlet["code"]) == outlet["code"]
+    assert outlet["qr_url"] == f"http://127.0.0.1:8000/q/{outlet['code']}"
+    again = _post(api, "/admin/outlets", body, {**admin_headers, "Idempotency-Key": f"{BIN}:tm-003"})
+    assert again.status_code == 200 and again.json_body["code"] == outlet["code"]
+    assert api.client.http.get(f"/outlets/{outlet['code']}").json_body["name"] == "Таза Маркет — Есіл"
+
+
+def test_register_outlet_for_an_unknown_business_fails(api, admin_headers):
+    body = {"business_bin": "961141000023", "name": "X shop", "address": "Somewhere 1", "region": "71",
+            "sector": "grocery"}
+    from chalicelib.adapters.tables import BusinessTable
+
+    BusinessTable.get("961141000023").delete()
+    response = _post(api, "/admin/outlets", body, admin_headers)
+    assert response.status_code == 404
+    assert "business_bin" in response.json_body["error"]["fields"]
+
+
+def test_list_outlets_of_a_business_pages_with_a_cursor(api, admin_headers, demo):
+    expected = sorted(o["code"] for o in demo["outlets"] if o["business_bin"] == BIN)
+    first = api.client.http.get(f"/admin/businesses/{BIN}/outlets?limit=2", headers=admin_headers).json_body
+    assert len(first["outlets"]) == 2 and first["next_cursor"]
+    rest = api.client.http.get(f"/admin/businesses/{BIN}/outlets?limit=2&cursor={first['next_cursor']}",
+                               headers=admin_headers).json_body
+    assert sorted(o["code"] for o in first["outlets"] + rest["outlets"]) == expected
+    bad = api.client.http.get(f"/admin/businesses/{BIN}/outlets?cursor=zzz", headers=admin_headers)
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("kind", ["png", "pdf"])
+def test_sticker_downloads(api, admin_headers, demo, kind):
+    code = demo["outlets"][0]["code"]
+    response = api.client.http.get(f"/admin/outlets/{code}/sticker.{kind}",
+                                   headers={**admin_headers, "Accept": f"image/png,application/pdf"})
+    assert response.status_code == 200
+    if kind == "png":
+        import zxingcpp
+        from PIL import Image
+
+        decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(response.body)))]
+        assert decoded == [f"http://127.0.0.1:8000/q/{code}"]
+    else:
+        assert response.body.startswith(b"%PDF")
+
+
+def test_chain_stickers_pdf(api, admin_headers, demo):
+    response = api.client.http.get(f"/admin/businesses/{BIN}/stickers.pdf",
+                                   headers={**admin_headers, "Accept": "application/pdf"})
+    assert response.status_code == 200 and response.body.startswith(b"%PDF")
+    assert response.body.count(b"/Type /Page\n") + response.body.count(b"/Type /Page ") >= 1

@@ -1,0 +1,243 @@
+"""POST /complaints and GET /complaints/{id} through chalice.test.Client on moto."""
+import json
+import logging
+
+import pytest
+
+from tests.functional.conftest import count_items
+
+TEXT_RU = "На кассе пробили сметану два раза, чек показали только после скандала. Деньги вернуть отказались."
+TEXT_KK = "Дәріханада чек бермеді, сұрасам «аппарат істемей тұр» дейді. Тек қолма-қол ақша алады."
+
+
+def _complaints():
+    from chalicelib.adapters.tables import ComplaintTable
+
+    return count_items(ComplaintTable)
+
+
+def _code(demo, sector):
+    return next(o["code"] for o in demo["outlets"] if o["sector"] == sector)
+
+
+def test_qr_complaint_is_routed_stored_and_trackable(api, demo):
+    # GIVEN an outlet's sticker code WHEN a consumer submits from the QR form
+    response = api.post("/complaints", {
+        "outlet_code": _code(demo, "grocery"), "category": "overcharge", "text": TEXT_RU,
+        "language": "ru", "channel": "qr",
+    })
+    # THEN the answer names the agency in three languages and gives a private tracking link
+    assert response.status_code == 201
+    body = response.json_body
+    assert body["status"] == "routed"
+    assert body["agency"]["id"] == "kzpp"
+    assert set(body["agency"]["name"]) == {"kk", "ru", "en"}
+    assert body["routing"]["method"] == "category"
+    assert body["status_url"] == f"http://127.0.0.1:8000/track.html#id={body['id']}&token={body['tracking_token']}"
+    # AND the tracking link shows the status, agency and a timeline
+    status = api.get(f"/complaints/{body['id']}?token={body['tracking_token']}")
+    assert status.status_code == 200
+    view = status.json_body
+    assert view["status"] == "routed" and view["agency"]["id"] == "kzpp"
+    assert [e["type"] for e in view["timeline"]] == ["submitted", "routed"]
+    assert view["timeline"][1]["agency"]["id"] == "kzpp"
+    assert view["outlet"]["code"] == _code(demo, "grocery")
+    assert view["status_label"]["kk"] and view["status_label"]["ru"] and view["status_label"]["en"]
+    assert view["kind"] == "signal"  # no contact: an anonymous signal, not a formal appeal
+
+
+def test_stored_complaint_carries_what_later_work_needs(api, demo):
+    from chalicelib.adapters.tables import ComplaintTable
+
+    code = _code(demo, "pharmacy")
+    body = api.post("/complaints", {
+        "outlet_code": code, "text": TEXT_KK, "channel": "qr",
+        "contact": {"name": "Айгүл", "phone": "8 701 123 45 67", "email": "Aigul@Example.kz"},
+        "incident_at": "2026-11-20T18:30",
+    }).json_body
+    item = ComplaintTable.get(body["id"])
+    assert (item.outlet_code, item.business_bin, item.region, item.sector) == (code, "961141000023", "71", "pharmacy")
+    assert item.agency_id == body["agency"]["id"] == "kgd"
+    assert item.routing["method"] == "rules" and item.routing["version"] and item.routing["explanation"]
+    assert item.language == "kk" and item.channel == "qr" and item.kind == "appeal"
+    assert item.contact.phone == "+77011234567" and item.contact.email == "Aigul@example.kz"
+    assert item.share_contact_with_business is False
+    assert item.incident_at.isoformat() == "2026-11-20T13:30:00+00:00"  # 18:30 in Kazakhstan (UTC+5)
+    assert item.agency_region == "kgd#71" and item.queued_at.endswith(f"#{body['id']}")
+    assert item.open_bucket == "open" and item.agency_due_at  # appeals carry the legal term
+    assert item.business_due_at > item.created_at
+
+
+def test_complaint_without_sticker_names_the_business(api, demo):
+    response = api.post("/complaints", {
+        "business": {"bin": "950341000052", "name": "Электроника", "region": "75"},
+        "category": "warranty", "text": "Телевизор сломался через месяц, в гарантийном ремонте отказали.",
+        "channel": "web",
+    })
+    assert response.status_code == 201, response.json_body
+    from chalicelib.adapters.tables import ComplaintTable
+
+    item = ComplaintTable.get(response.json_body["id"])
+    # the registered name wins over what the consumer typed
+    assert item.business_registered is True and item.business_name == "ТОО «Электрон Әлемі»"
+    assert item.outlet_code is None and item.region == "75"
+
+
+def test_retry_with_same_idempotency_key_returns_the_same_complaint(api, demo):
+    payload = {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU, "channel": "qr"}
+    headers = {"Idempotency-Key": "b7c2d7a4-4f4e-4a53-9d3a-1b9a2f0c0d11"}
+    first = api.post("/complaints", payload, headers)
+    second = api.post("/complaints", payload, headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json_body == first.json_body
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert _complaints() == 1
+
+
+def test_same_idempotency_key_with_a_different_body_is_a_conflict(api, demo):
+    headers = {"Idempotency-Key": "key-1"}
+    api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU}, headers)
+    response = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU + "!"}, headers)
+    assert response.status_code == 409
+    assert response.json_body["error"]["code"] == "idempotency_key_reused"
+    assert _complaints() == 1
+
+
+def test_without_a_key_two_posts_are_two_complaints(api, demo):
+    payload = {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU}
+    ids = {api.post("/complaints", payload).json_body["id"] for _ in range(2)}
+    assert len(ids) == 2 and _complaints() == 2
+
+
+BAD_INPUTS = [
+    ("malformed json", b'{"text": "abc', 400, "malformed_json", None),
+    ("array body", b"[1, 2]", 400, "malformed_json", None),
+    ("empty body", b"", 400, "malformed_json", None),
+    ("text wrong type", {"outlet_code": "@", "text": 12345678901}, 422, "validation_failed", "text"),
+    ("text missing", {"outlet_code": "@"}, 422, "validation_failed", "text"),
+    ("text too short", {"outlet_code": "@", "text": "   short   "}, 422, "validation_failed", "text"),
+    ("text too long", {"outlet_code": "@", "text": "ы" * 5001}, 422, "validation_failed", "text"),
+    ("mistyped code", {"outlet_code": "!typo", "text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
+    ("malformed code", {"outlet_code": "12", "text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
+    ("unknown code", {"outlet_code": "!unknown", "text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
+    ("no seller", {"text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
+    ("invalid BIN", {"business": {"bin": "940140000386", "name": "ТОО", "region": "71"}, "text": TEXT_RU},
+     422, "validation_failed", "business.bin"),
+    ("unknown region", {"business": {"bin": "940140000385", "name": "ТОО X", "region": "99"}, "text": TEXT_RU},
+     422, "validation_failed", "business.region"),
+    ("invalid phone", {"outlet_code": "@", "text": TEXT_RU, "contact": {"phone": "+7 123"}},
+     422, "validation_failed", "contact.phone"),
+    ("foreign phone", {"outlet_code": "@", "text": TEXT_RU, "contact": {"phone": "+7 916 123 45 67"}},
+     422, "validation_failed", "contact.phone"),
+    ("invalid email", {"outlet_code": "@", "text": TEXT_RU, "contact": {"email": "not-an-email"}},
+     422, "validation_failed", "contact.email"),
+    ("unknown category", {"outlet_code": "@", "text": TEXT_RU, "category": "ufo"}, 422, "validation_failed", "category"),
+    ("bad channel", {"outlet_code": "@", "text": TEXT_RU, "channel": "fax"}, 422, "validation_failed", "channel"),
+    ("consent not a bool", {"outlet_code": "@", "text": TEXT_RU, "share_contact_with_business": "yes"},
+     422, "validation_failed", "share_contact_with_business"),
+    ("incident in the future", {"outlet_code": "@", "text": TEXT_RU, "incident_at": "2099-01-01T00:00:00Z"},
+     422, "validation_failed", "incident_at"),
+    ("client sets status", {"outlet_code": "@", "text": TEXT_RU, "status": "resolved"},
+     422, "validation_failed", "status"),
+    ("client sets agency", {"outlet_code": "@", "text": TEXT_RU, "agency": "police"},
+     422, "validation_failed", "agency"),
+    ("unknown extra field", {"outlet_code": "@", "text": TEXT_RU, "priority": "high"},
+     422, "validation_failed", "priority"),
+]
+
+
+@pytest.mark.parametrize("case,body,status,code,field", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_gets_a_clear_4xx_and_stores_nothing(api, demo, case, body, status, code, field):
+    from chalicelib.domain.codes import display_code
+
+    good = _code(demo, "grocery")
+    substitutes = {"@": good, "!typo": display_code(good[:-1] + ("0" if good[-1] != "0" else "1")),
+                   "!unknown": None}
+    if isinstance(body, dict) and body.get("outlet_code") in substitutes:
+        if body["outlet_code"] == "!unknown":
+            from chalicelib.domain.codes import new_outlet_code
+
+            substitutes["!unknown"] = new_outlet_code()
+        body = {**body, "outlet_code": substitutes[body["outlet_code"]]}
+    response = api.post("/complaints", body)
+    assert response.status_code == status, response.json_body
+    error = response.json_body["error"]
+    assert error["code"] == code and error["message"]
+    if field:
+        assert field in error["fields"], error["fields"]
+        assert error["fields"][field]["message"]
+    assert _complaints() == 0
+
+
+def test_body_over_64_kb_is_rejected(api, demo):
+    body = json.dumps({"outlet_code": _code(demo, "grocery"), "text": "a" * 70_000})
+    response = api.post("/complaints", body)
+    assert response.status_code == 413
+    assert response.json_body["error"]["code"] == "payload_too_large"
+    assert _complaints() == 0
+
+
+def test_invalid_idempotency_key_is_rejected(api, demo):
+    response = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU},
+                        {"Idempotency-Key": "x" * 201})
+    assert response.status_code == 422
+    assert "Idempotency-Key" in response.json_body["error"]["fields"]
+
+
+def test_wrong_token_and_unknown_id_give_the_same_404(api, demo):
+    body = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU}).json_body
+    wrong_token = api.get(f"/complaints/{body['id']}?token=aaaaaaaaaaaaaaaaaaaaaaaaa")
+    no_token = api.get(f"/complaints/{body['id']}")
+    from chalicelib.domain.codes import tracking_token
+    from chalicelib.settings import get_settings
+
+    unknown_id = "0123456789AB"
+    unknown = api.get(f"/complaints/{unknown_id}?token={tracking_token(get_settings().secret, unknown_id)}")
+    assert wrong_token.status_code == no_token.status_code == unknown.status_code == 404
+    assert wrong_token.json_body == no_token.json_body == unknown.json_body
+
+
+def test_status_view_never_echoes_contact_details(api, demo):
+    body = api.post("/complaints", {
+        "outlet_code": _code(demo, "grocery"), "text": TEXT_RU,
+        "contact": {"name": "Ержан Тестов", "phone": "+77011234567", "email": "erzhan@example.kz"},
+    }).json_body
+    raw = api.get(f"/complaints/{body['id']}?token={body['tracking_token']}").body.decode()
+    assert "7011234567" not in raw and "erzhan@example.kz" not in raw and "Ержан" not in raw
+    assert json.loads(raw)["contact_provided"] is True
+
+
+def test_personal_data_never_reaches_the_logs(api, demo, caplog):
+    # GIVEN production log levels, and our own logger at its most verbose
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="qalqan")
+    # WHEN a complaint with contact details is submitted
+    api.post("/complaints", {
+        "outlet_code": _code(demo, "grocery"), "text": TEXT_RU + " секретныйтекст",
+        "contact": {"name": "Ержан Тестов", "phone": "+77011234567", "email": "erzhan@example.kz"},
+    }, {"Idempotency-Key": "log-check"})
+    # THEN the access log line is there, with none of the personal data or the complaint text
+    records = [(r.getMessage(), {k: v for k, v in vars(r).items() if k not in ("msg", "args")})
+               for r in caplog.records]
+    assert any(extra.get("status") == 201 for _, extra in records)
+    logged = repr(records)
+    for secret in ("7011234567", "erzhan@example.kz", "Ержан", "секретныйтекст"):
+        assert secret not in logged
+
+
+def test_routing_preview_routes_like_a_submission_and_stores_nothing(api, demo):
+    text = "Весы на рынке обвешивают, дома перевесила мясо — не хватает 300 грамм."
+    preview = api.post("/routing/preview", {"text": text, "outlet_code": _code(demo, "grocery")})
+    assert preview.status_code == 200
+    submitted = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": text}).json_body
+    assert preview.json_body["agency"] == submitted["agency"]
+    assert preview.json_body["method"] == submitted["routing"]["method"]
+    assert preview.json_body["confidence"] == submitted["routing"]["confidence"]
+    assert preview.json_body["explanation"]
+    assert _complaints() == 1
+
+
+def test_routing_preview_validates_its_input(api, demo):
+    response = api.post("/routing/preview", {"text": "", "category": "nope"})
+    assert response.status_code == 422
+    assert {"text", "category"} <= set(response.json_body["error"]["fields"])

@@ -1,0 +1,26 @@
+import pytest
+
+from chalicelib.settings import ConfigurationError, load_settings
+
+GOOD = {"QALQAN_SECRET": "x" * 32, "AWS_REGION": "eu-central-1"}
+
+
+def test_defaults_suit_the_local_stack():
+    s = load_settings(GOOD)
+    assert s.web_base_url == "http://127.0.0.1:8000/" and s.qr_base_url == "http://127.0.0.1:8000/q"
+    assert s.table_name("outlets") == "qalqan-dev-outlets"
+    assert s.status_url("ID", "tok") == "http://127.0.0.1:8000/track.html#id=ID&token=tok"
+    assert s.form_url("CODE") == "http://127.0.0.1:8000/?o=CODE&ch=qr"
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigurationError) as info:
+        load_settings({"WEB_BASE_URL": "not a url", "LOG_LEVEL": "LOUD", "TABLE_PREFIX": "bad prefix!"})
+    message = str(info.value)
+    for name in ("WEB_BASE_URL", "QALQAN_SECRET", "LOG_LEVEL", "TABLE_PREFIX", "AWS_REGION"):
+        assert name in message
+
+
+def test_base_urls_are_normalised():
+    s = load_settings({**GOOD, "WEB_BASE_URL": "https://qalqan.kz", "QR_BASE_URL": "https://q.qalqan.kz/"})
+    assert s.web_base_url == "https://qalqan.kz/" and s.qr_base_url == "https://q.qalqan.kz"
