@@ -60,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.api.deps import container
     from local.seed import seed_demo
 
+    try:
+        server = build_server(args.port)
+    except OSError as exc:
+        moto.stop()
+        print(f"error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); set PORT to a free port", file=sys.stderr)
+        return 2
     create_tables()
     demo = seed_demo(container())
-    server = build_server(args.port)
     base = f"http://127.0.0.1:{args.port}"
     demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", **demo}
     demo_file = Path(args.demo_file)

@@ -114,7 +114,6 @@ def load_catalog() -> Catalog:
     unknown = sorted(set(referenced) - set(agencies))
     if unknown:
         raise ValueError(f"catalogue references unknown agencies: {unknown}")
-    version = "+".join(
-        doc["version"] for doc in (agencies_doc, categories_doc, sectors_doc, regions_doc)
-    )
+    # ISO dates compare as text: the catalogue is as new as its newest file.
+    version = max(doc["version"] for doc in (agencies_doc, categories_doc, sectors_doc, regions_doc))
     return Catalog(version=version, agencies=agencies, categories=categories, sectors=sectors, regions=regions)

@@ -1,0 +1,74 @@
+"""The real local stack (`python -m local`) in a subprocess, spoken to over HTTP."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, process, base, demo):
+        self.process, self.base, self.demo = process, base, demo
+
+    def request(self, method, path, body=None, headers=None):
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers), err.read()
+
+    def json(self, method, path, body=None, headers=None):
+        status, headers, raw = self.request(method, path, body, headers)
+        return status, json.loads(raw)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def start_stack(tmp_path):
+    port = free_port()
+    demo_file = tmp_path / "demo.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QALQAN_", "TABLE_", "WEB_", "QR_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "--port", str(port), "--demo-file", str(demo_file)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 90
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("ready"):
+            return Stack(process, f"http://127.0.0.1:{port}", json.loads(demo_file.read_text())), lines
+    process.kill()
+    raise RuntimeError("local stack did not get ready:\n" + "".join(lines))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s, _ = start_stack(tmp_path_factory.mktemp("stack"))
+    yield s
+    s.process.terminate()
+    s.process.wait(timeout=20)
