@@ -74,7 +74,8 @@ def list_outlets(bin):
     except ValueError:
         raise HttpError(400, "invalid_cursor", "The cursor is not one this API gave out.",
                         fields={"cursor": {"code": "invalid", "message": "unknown cursor"}}) from None
-    return {"outlets": [presenters.outlet_admin(o, c.catalog) for o in items], "next_cursor": cursor}
+    outlets = [presenters.outlet_admin(o, c.catalog, c.settings.qr_base_url) for o in items]
+    return {"outlets": outlets, "next_cursor": cursor}
 
 
 def _limit(raw, *, default: int, maximum: int) -> int:
@@ -98,17 +99,17 @@ def create_outlet():
     command = schemas.outlet_command(read_json(request, max_bytes=c.settings.max_body_bytes), key=key)
     outlet, created = register_outlet(command, businesses=c.businesses, outlets=c.outlets,
                                       secret=c.settings.secret, clock=c.clock)
-    body = presenters.outlet_admin(outlet, c.catalog)
+    body = presenters.outlet_admin(outlet, c.catalog, c.settings.qr_base_url)
     body["sticker_png"] = f"/admin/outlets/{outlet.code}/sticker.png"
     body["sticker_pdf"] = f"/admin/outlets/{outlet.code}/sticker.pdf"
-    body["qr_url"] = f"{c.settings.qr_base_url}/{outlet.code}"
     return Response(body=body, status_code=201 if created else 200)
 
 
 @json_route(admin_api, "/outlets/{code}")
 def get_outlet(code):
     _require_admin()
-    return presenters.outlet_admin(_outlet(code), container().catalog)
+    c = container()
+    return presenters.outlet_admin(_outlet(code), c.catalog, c.settings.qr_base_url)
 
 
 def _sticker(code: str, kind: str) -> Response:

@@ -32,9 +32,10 @@ def outlet_card(outlet: Outlet, catalog: Catalog) -> dict:
     }
 
 
-def outlet_admin(outlet: Outlet, catalog: Catalog) -> dict:
+def outlet_admin(outlet: Outlet, catalog: Catalog, qr_base_url: str) -> dict:
     return {
         **outlet_card(outlet, catalog),
+        "qr_url": f"{qr_base_url}/{outlet.code}",
         "business_bin": outlet.business_bin,
         "status": outlet.status,
         "kato": outlet.kato,
