@@ -1,0 +1,1 @@
+window.QALQAN_API = "";

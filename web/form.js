@@ -1,0 +1,374 @@
+/* The complaint form: outlet lookup, live routing preview, client-side validation (same limits as the
+   server), idempotent submission, and the result panel. */
+(() => {
+  "use strict";
+  const { $, t, el, api } = Q, nm = Q.name;
+  const qs = new URLSearchParams(location.search);
+  const FROM_QR = qs.get("o"), CHANNEL = qs.get("ch") === "qr" ? "qr" : "web";
+  const form = $("f"), send = $("send"), text = $("text"), codeIn = $("outlet_code");
+  const CONTACT = ["contact_name", "contact_phone", "contact_email"];
+  const FIELDS = ["outlet_code", "business_bin", "business_name", "business_region", "category", "text",
+    "incident_at", "share_contact_with_business", ...CONTACT];
+  // A message is {k: i18n key} or {m: text from the server}, so it can be re-rendered on a language switch.
+  let catalog = null, outlet = null, placeMsg = null, errs = {}, summary = null;
+  let key = null, sending = false, preview = null, previewSeq = 0, previewTimer, codeTimer, result = null;
+  // Server messages are English; where our own message describes the rule as well, it is shown instead.
+  const SERVER_MSG = { contact_phone: "e_phone", contact_email: "e_email", contact_name: "e_cname", business_bin: "e_bin_sum",
+    business_name: "e_bname", business_region: "region_ph", text: () => (chars(text.value.trim()) < 10 ? "e_text_short" : "e_text_long") };
+  const say = (m) => [m.k && t(m.k), m.m].filter(Boolean).join(" ");
+  const chars = (s) => [...s].length; // code points, as the server (Python len) counts them
+
+  // ---- catalogue: categories and regions, names in the UI language ----
+  async function loadCatalog() {
+    try {
+      catalog = await api("/catalog");
+      if (summary && summary.catalog) setSummary(null);
+    } catch (e) {
+      setSummary({ h: { k: "e_catalog" }, catalog: true });
+    }
+    fillSelects();
+  }
+  function fillSelects() {
+    const coll = new Intl.Collator(Q.lang);
+    const cats = catalog ? catalog.categories.filter((c) => c.id !== "other") : [];
+    const other = catalog && catalog.categories.find((c) => c.id === "other");
+    cats.push({ id: "other", name: other ? other.name : null });
+    fill($("category"), "cat_none", cats.map((c) => [c.id, nm(c.name) || t("other")]));
+    const regions = catalog ? catalog.regions.map((r) => [r.code, nm(r.name)]) : [];
+    fill($("business_region"), "region_ph", regions.sort((a, b) => coll.compare(a[1], b[1])));
+  }
+  function fill(sel, first, items) {
+    const v = sel.value;
+    sel.textContent = "";
+    sel.add(new Option(t(first), ""));
+    for (const [id, label] of items) sel.add(new Option(label, id));
+    sel.value = v;
+  }
+
+  // ---- outlet: from the QR link, or typed from the sticker ----
+  const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  // Same normalisation as the server: separators dropped, O read as 0, I and L as 1.
+  const normCode = (s) => s.toUpperCase().replace(/[\s\-_.\u2010-\u2014]/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
+  function codeProblem(c) {
+    if (!/^[0-9A-HJKMNP-TV-Z]{8}$/.test(c)) return "e_code";
+    let v = 0;
+    for (const ch of c.slice(0, 7)) v = v * 32 + ALPHABET.indexOf(ch);
+    v %= 37;
+    return v < 32 && ALPHABET[v] === c[7] ? null : "outlet_bad";
+  }
+  const lookupError = (e) => (e.net ? "e_network" : e.error.code === "invalid_outlet_code" ? "outlet_bad"
+    : e.status === 404 ? "outlet_nf" : e.status === 429 ? "e_busy" : "e_server");
+
+  async function lookup(raw, fromQr) {
+    const code = normCode(raw), status = $("code_status");
+    let problem = codeProblem(code);
+    setOutlet(null);
+    if (!problem) {
+      status.textContent = t("checking");
+      try {
+        const o = await api("/outlets/" + encodeURIComponent(code));
+        if (fromQr || normCode(codeIn.value) === code) setOutlet(o, fromQr);
+        return;
+      } catch (e) {
+        problem = lookupError(e);
+      } finally {
+        status.textContent = "";
+      }
+    }
+    if (!fromQr) {
+      if (normCode(codeIn.value) === code) setCodeErr({ k: problem }); // else the answer is for an older entry
+      return;
+    }
+    // The QR link did not give an outlet: fall back to typing the code or entering the seller.
+    placeMsg = [{ k: "qr_fail" }, { k: problem }];
+    codeIn.value = code.length === 8 ? code.slice(0, 4) + "-" + code.slice(4) : raw;
+    $("choice").hidden = false;
+    renderMode();
+    renderPlace();
+  }
+  function setCodeErr(m) {
+    if (m) errs.outlet_code = m; else delete errs.outlet_code;
+    Q.fieldErr("outlet_code", m && say(m));
+  }
+  function setOutlet(o, fromQr) {
+    outlet = o;
+    if (o) { placeMsg = null; setCodeErr(null); }
+    $("card").hidden = !o;
+    $("change").hidden = !fromQr;
+    if (fromQr && o) $("choice").hidden = true;
+    renderPlace();
+    schedulePreview(0);
+  }
+  function renderPlace() {
+    const p = $("place_msg");
+    p.hidden = !placeMsg;
+    p.textContent = placeMsg ? placeMsg.map(say).join(" ") : "";
+    if (!outlet) return;
+    $("card_name").textContent = outlet.name || "";
+    $("card_addr").textContent = outlet.address || "";
+    $("card_biz").textContent = (outlet.business && outlet.business.name) || "";
+    $("card_region").textContent = outlet.region ? nm(outlet.region.name) : "";
+    $("card_sector").textContent = outlet.sector ? nm(outlet.sector.name) : "";
+    $("card_code").textContent = outlet.display_code || outlet.code;
+  }
+  const mode = () => (form.elements.mode.value === "none" ? "none" : "code");
+  function renderMode() {
+    $("by_code").hidden = mode() !== "code";
+    $("by_biz").hidden = mode() !== "none";
+    $("card").hidden = !outlet || mode() !== "code";
+  }
+
+  // ---- routing preview: advisory, so failures are ignored ----
+  function schedulePreview(ms) {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(runPreview, ms);
+  }
+  async function runPreview() {
+    const body = { text: text.value.trim() };
+    if (chars(body.text) < 10) return showPreview(null);
+    if ($("category").value) body.category = $("category").value;
+    if (outlet && usingOutlet()) body.outlet_code = outlet.code;
+    const n = ++previewSeq;
+    try {
+      const r = await api("/routing/preview", body);
+      if (n === previewSeq && r && r.agency) showPreview(r);
+    } catch (e) { /* keep the last preview */ }
+  }
+  function showPreview(r) {
+    const low = (r) => r && typeof r.confidence === "number" && r.confidence < 0.4;
+    // Re-render only on a real change, so screen readers do not repeat the same sentence on every keystroke.
+    if (r && preview && r.agency.id === preview.agency.id && low(r) === low(preview)) return;
+    preview = r;
+    renderPreview();
+  }
+  function renderPreview() {
+    const box = $("preview");
+    box.textContent = "";
+    if (!preview) return;
+    const p = el("p", null, t("preview_to") + " ");
+    p.append(el("strong", null, nm(preview.agency.name)));
+    box.append(p);
+    if (typeof preview.confidence === "number" && preview.confidence < 0.4) box.append(el("p", "hint", t("preview_low")));
+  }
+
+  // ---- validation, with the server's limits ----
+  function binOk(b) {
+    const d = [...b].map(Number);
+    const sum = (w) => w.reduce((s, x, i) => s + x * d[i], 0) % 11;
+    let c = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    if (c === 10) c = sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+    return c !== 10 && c === d[11];
+  }
+  const usingOutlet = () => $("choice").hidden || mode() === "code";
+  // datetime-local values in the device's time; the server allows up to three years back.
+  const localTime = (yearsBack = 0) => {
+    const d = new Date();
+    d.setFullYear(d.getFullYear() - yearsBack);
+    d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+    return d.toISOString().slice(0, 16);
+  };
+
+  function collect() {
+    const e = {}, v = (id) => $(id).value.trim();
+    const body = { language: Q.lang, channel: CHANNEL };
+    if (usingOutlet()) {
+      if (outlet) body.outlet_code = outlet.code;
+      else e.outlet_code = errs.outlet_code || { k: "e_code" };
+    } else {
+      const bin = v("business_bin").replace(/\s/g, ""), name = v("business_name"), region = v("business_region");
+      if (!/^\d{12}$/.test(bin)) e.business_bin = { k: "e_bin" };
+      else if (!binOk(bin)) e.business_bin = { k: "e_bin_sum" };
+      if (chars(name) < 2 || chars(name) > 300) e.business_name = { k: "e_bname" };
+      if (!region) e.business_region = { k: "region_ph" };
+      body.business = { bin, name, region };
+    }
+    if (v("category")) body.category = v("category");
+    body.text = v("text");
+    const n = chars(body.text);
+    if (n < 10 || n > 5000) e.text = { k: n < 10 ? "e_text_short" : "e_text_long" };
+    if (v("incident_at")) {
+      body.incident_at = v("incident_at");
+      if (body.incident_at > localTime()) e.incident_at = { k: "e_when" };
+      else if (body.incident_at < localTime(3)) e.incident_at = { k: "e_when_old" };
+    }
+    const contact = {}, name = v("contact_name"), phone = v("contact_phone").replace(/[\s\-()]/g, ""), email = v("contact_email");
+    if (name) { contact.name = name; if (chars(name) > 200) e.contact_name = { k: "e_cname" }; }
+    if (phone) {
+      if (!/^(\+7|8)\d{10}$/.test(phone)) e.contact_phone = { k: "e_phone" };
+      contact.phone = "+7" + phone.slice(-10);
+    }
+    if (email) {
+      contact.email = email;
+      if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) e.contact_email = { k: "e_email" };
+    }
+    const hasContact = Object.keys(contact).length > 0;
+    if (hasContact) body.contact = contact;
+    body.share_contact_with_business = hasContact && $("share_contact_with_business").checked;
+    return [body, e];
+  }
+
+  // ---- errors: next to each field, plus a summary with links to the fields ----
+  function setErrors(e, head, extra) {
+    errs = e;
+    renderErrors();
+    const items = Object.keys(e).map((id) => [FIELDS.includes(id) && !$(id).closest("[hidden]") ? id : null, e[id]]);
+    setSummary(head || items.length ? { h: head || { k: "fix" }, extra, items } : null);
+  }
+  function renderErrors() { for (const id of FIELDS) Q.fieldErr(id, errs[id] && say(errs[id])); }
+  // In the summary a server message gets its field's label in front; our own messages name the field already.
+  function itemText(id, m) {
+    const label = id && !m.k && document.querySelector("label[for=" + id + "]");
+    return (label ? label.textContent.replace(/\s+/g, " ").trim() + ": " : "") + say(m);
+  }
+  function setSummary(s) { summary = s; renderSummary(); }
+  function renderSummary() {
+    const box = $("msg");
+    box.textContent = "";
+    if (!summary) return;
+    box.append(el("p", "strong", say(summary.h)));
+    if (summary.extra) box.append(el("p", null, say(summary.extra)));
+    if (summary.catalog) {
+      const b = el("button", "btn small", t("retry"));
+      b.type = "button";
+      b.onclick = loadCatalog;
+      box.append(b);
+    }
+    if (summary.items && summary.items.length) {
+      const ul = el("ul");
+      for (const [id, m] of summary.items) {
+        const li = ul.appendChild(el("li"));
+        if (!id) { li.textContent = say(m); continue; }
+        const a = li.appendChild(el("a", null, itemText(id, m)));
+        a.href = "#" + id;
+        a.onclick = (ev) => { ev.preventDefault(); $(id).focus(); };
+      }
+      box.append(ul);
+    }
+  }
+
+  // ---- submission ----
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
+    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+
+  async function submit(ev) {
+    ev.preventDefault();
+    if (sending) return;
+    const [body, e] = collect();
+    setErrors(e);
+    if (Object.keys(e).length) return $("msg").focus();
+    key = key || uuid(); // one key per filled form: a retry or double click cannot create a second complaint
+    sending = true;
+    send.disabled = true;
+    send.textContent = t("sending");
+    try {
+      const r = await api("/complaints", body, { "Idempotency-Key": key });
+      key = null;
+      showResult(r);
+    } catch (err) {
+      failed(err);
+      $("msg").focus();
+    } finally {
+      sending = false;
+      send.disabled = false;
+      send.textContent = t("submit");
+    }
+  }
+  function failed(err) {
+    // Nothing was stored, or we cannot tell: the same key makes a retry safe.
+    if (err.net || err.status >= 500) return setErrors({}, { k: err.net ? "e_network" : "e_server" }, { k: "retry_hint" });
+    // A 4xx is a definite answer and nothing was created, so the corrected form gets a fresh key (a server may
+    // remember the rejection under the old one). After idempotency_key_reused, the earlier attempt did land with
+    // other content; a new key sends this version as a new complaint.
+    const code = err.error.code;
+    if (err.status !== 429) key = null;
+    const e = {};
+    for (const [path, f] of Object.entries(err.error.fields || {})) {
+      const id = path.replace(/\./g, "_"), k = SERVER_MSG[id];
+      e[id] = k ? { k: typeof k === "function" ? k() : k } : { m: (f && f.message) || err.error.message || code };
+    }
+    const known = { outlet_not_found: "outlet_nf", invalid_outlet_code: "outlet_bad", idempotency_key_reused: "key_reused" }[code];
+    const head = known ? { k: known } : err.status === 429 ? { k: "e_busy" } : Object.keys(e).length ? { k: "fix" }
+      : { k: "rejected", m: err.error.message || String(err.status) };
+    setErrors(e, head);
+  }
+
+  function showResult(r) {
+    result = r;
+    form.hidden = true;
+    document.querySelector(".lead").hidden = true;
+    $("done").hidden = false;
+    const url = /^https?:\/\//i.test(r.status_url || "") ? r.status_url
+      : "track.html#id=" + encodeURIComponent(r.id) + "&token=" + encodeURIComponent(r.tracking_token);
+    $("done_link").href = url;
+    $("done_id").textContent = r.id;
+    $("again").href = location.pathname + location.search;
+    const copy = $("copy");
+    copy.hidden = !(navigator.clipboard && window.isSecureContext);
+    copy.onclick = () => navigator.clipboard.writeText(new URL(url, location.href).href).then(() => { $("copied").textContent = t("copied"); }, () => {});
+    renderResult();
+    $("done_h").focus();
+  }
+  function renderResult() {
+    if (!result) return;
+    $("done_agency").textContent = nm(result.agency && result.agency.name);
+    $("done_kind").textContent = result.kind === "appeal" ? t("kind_appeal") : result.kind === "signal" ? t("kind_signal") : "";
+  }
+
+  // ---- wiring ----
+  function contactChanged() {
+    const any = CONTACT.some((id) => $(id).value.trim());
+    const box = $("share_contact_with_business");
+    box.disabled = !any;
+    if (!any) box.checked = false;
+    $("share-h").hidden = any;
+  }
+  function count() {
+    const n = chars(text.value.trim());
+    $("count").textContent = t("counter", n);
+    $("count").classList.toggle("over", n > 5000);
+  }
+
+  form.addEventListener("submit", submit);
+  text.addEventListener("input", () => { count(); schedulePreview(600); });
+  $("category").addEventListener("change", () => schedulePreview(0));
+  for (const id of CONTACT) $(id).addEventListener("input", contactChanged);
+  for (const r of form.elements.mode) r.addEventListener("change", () => { renderMode(); schedulePreview(0); });
+  $("find").addEventListener("click", () => lookup(codeIn.value));
+  codeIn.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); lookup(codeIn.value); } });
+  codeIn.addEventListener("input", () => {
+    if (outlet) setOutlet(null);
+    setCodeErr(null);
+    clearTimeout(codeTimer);
+    const c = normCode(codeIn.value);
+    if (c.length === 8) codeTimer = setTimeout(() => lookup(c), 400);
+  });
+  $("change").addEventListener("click", () => {
+    setOutlet(null);
+    codeIn.value = "";
+    $("choice").hidden = false;
+    renderMode();
+    codeIn.focus();
+  });
+  const when = $("incident_at");
+  const limits = () => { when.max = localTime(); when.min = localTime(3); };
+  limits();
+  when.addEventListener("focus", limits);
+
+  Q.onLang(() => {
+    fillSelects();
+    renderPlace();
+    renderPreview();
+    renderSummary();
+    renderErrors();
+    if (!sending) send.textContent = t("submit");
+    count();
+    renderResult();
+  });
+
+  count();
+  contactChanged();
+  fillSelects();
+  loadCatalog();
+  if (FROM_QR) lookup(FROM_QR, true);
+  else { $("choice").hidden = false; renderMode(); }
+})();
