@@ -6,8 +6,8 @@ shows up on the first invocation instead of as odd behaviour later.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from urllib.parse import urlparse
 
 
@@ -22,9 +22,19 @@ class Settings:
     table_prefix: str
     qr_base_url: str
     web_base_url: str
-    secret: str
     log_level: str
+    secret_value: str = field(default="", repr=False)
+    secret_parameter: str | None = None
     max_body_bytes: int = 64 * 1024
+
+    @cached_property
+    def secret(self) -> str:
+        """The HMAC secret. From SSM it is fetched on first use, not at import: `chalice package`
+        imports the app with the stage's variables but without AWS credentials."""
+        value = self.secret_value or _secret_from_ssm(self.secret_parameter)
+        if len(value) < 32:
+            raise ConfigurationError("the secret behind QALQAN_SECRET_PARAMETER is shorter than 32 characters")
+        return value
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}-{short}"
@@ -46,17 +56,14 @@ def _url(name: str, value: str, problems: list[str]) -> str:
     return value
 
 
-def _secret_from_ssm(parameter: str | None, problems: list[str]) -> str:
-    """In AWS the secret lives in SSM Parameter Store (SecureString), read once at cold start."""
-    if not parameter:
-        return ""
+def _secret_from_ssm(parameter: str) -> str:
+    """In AWS the secret lives in SSM Parameter Store (SecureString), read once per container."""
     import boto3  # only in deployed stages; local runs and tests pass QALQAN_SECRET directly
 
     try:
         return boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
-    except Exception as exc:  # any failure is a configuration problem, reported with the others
-        problems.append(f"cannot read QALQAN_SECRET_PARAMETER {parameter!r}: {exc.__class__.__name__}")
-        return ""
+    except Exception as exc:  # report which setting is wrong, not a bare botocore error
+        raise ConfigurationError(f"cannot read QALQAN_SECRET_PARAMETER {parameter!r}: {exc.__class__.__name__}") from exc
 
 
 def load_settings(env: dict | None = None) -> Settings:
@@ -68,8 +75,8 @@ def load_settings(env: dict | None = None) -> Settings:
     if not web_base.endswith("/"):
         web_base += "/"
     qr_base = _url("QR_BASE_URL", env.get("QR_BASE_URL", "http://127.0.0.1:8000/q"), problems).rstrip("/")
-    secret = env.get("QALQAN_SECRET") or _secret_from_ssm(env.get("QALQAN_SECRET_PARAMETER"), problems)
-    if len(secret) < 32:
+    secret, parameter = env.get("QALQAN_SECRET", ""), env.get("QALQAN_SECRET_PARAMETER") or None
+    if not parameter and len(secret) < 32:
         problems.append("QALQAN_SECRET (or QALQAN_SECRET_PARAMETER) must give at least 32 characters: tracking tokens are derived from it")
     log_level = env.get("LOG_LEVEL", "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -84,7 +91,7 @@ def load_settings(env: dict | None = None) -> Settings:
         raise ConfigurationError("; ".join(problems))
     return Settings(
         stage=stage, aws_region=region, table_prefix=prefix, qr_base_url=qr_base,
-        web_base_url=web_base, secret=secret, log_level=log_level,
+        web_base_url=web_base, log_level=log_level, secret_value=secret, secret_parameter=parameter,
     )
 
 

@@ -24,3 +24,17 @@ def test_every_problem_is_reported_at_once():
 def test_base_urls_are_normalised():
     s = load_settings({**GOOD, "WEB_BASE_URL": "https://qalqan.kz", "QR_BASE_URL": "https://q.qalqan.kz/"})
     assert s.web_base_url == "https://qalqan.kz/" and s.qr_base_url == "https://q.qalqan.kz"
+
+
+def test_the_secret_comes_from_ssm_on_first_use_not_at_load():
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        s = load_settings({"AWS_REGION": "eu-central-1", "QALQAN_SECRET_PARAMETER": "/qalqan/test/secret"})
+        with pytest.raises(ConfigurationError, match="ParameterNotFound"):
+            _ = s.secret  # nothing there yet: a clear configuration error, raised only when used
+        boto3.client("ssm", region_name="eu-central-1").put_parameter(
+            Name="/qalqan/test/secret", Value="z" * 40, Type="SecureString")
+        s = load_settings({"AWS_REGION": "eu-central-1", "QALQAN_SECRET_PARAMETER": "/qalqan/test/secret"})
+        assert s.secret == "z" * 40
