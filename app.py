@@ -21,4 +21,5 @@ app.register_blueprint(admin_api, url_prefix="/admin")
 @app.lambda_function(name="qr_resolver")
 def qr_resolver(event, context):
     """Function URL handler for QR_BASE_URL/<code>."""
-    return resolve(event, outlets=container().outlets, settings=settings, logger=logger)
+    # The container is built inside the lookup, so even a wiring failure ends in the form, not a 5xx.
+    return resolve(event, find_outlet=lambda code: container().outlets.get(code), settings=settings, logger=logger)

@@ -43,6 +43,12 @@ class FakeOutlets:
             raise AlreadyExists("exists")
         self.items[outlet.code] = outlet
 
+    def set_status(self, code, status):
+        if code not in self.items:
+            return None
+        self.items[code] = replace(self.items[code], status=status)
+        return self.items[code]
+
     def list_by_business(self, bin, *, limit=100, cursor=None):
         codes = sorted(code for code, o in self.items.items() if o.business_bin == bin)
         if cursor:

@@ -113,7 +113,8 @@ def build() -> dict:
     from chalicelib.api import schemas
 
     models = {"ComplaintIn": schemas.ComplaintIn, "PreviewIn": schemas.PreviewIn,
-              "BusinessIn": schemas.BusinessIn, "OutletIn": schemas.OutletIn}
+              "BusinessIn": schemas.BusinessIn, "OutletIn": schemas.OutletIn,
+              "OutletStatusIn": schemas.OutletStatusIn}
     components = {}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -159,8 +160,11 @@ def build() -> dict:
                                        {**ok("OutletAdmin", "201", "Created"), **ok("OutletAdmin", "200", "Replayed")},
                                        errors=(401, 403, 404, 409, 413, 422), body="OutletIn", params=[IDEMPOTENCY],
                                        admin=True)},
-        "/admin/outlets/{code}": {"get": _op("An outlet, with admin fields", ok("OutletAdmin"),
-                                             errors=(400, 401, 403, 404), params=[CODE], admin=True)},
+        "/admin/outlets/{code}": {
+            "get": _op("An outlet, with admin fields", ok("OutletAdmin"), errors=(400, 401, 403, 404), params=[CODE],
+                       admin=True),
+            "patch": _op("Suspend an outlet (its sticker then shows the help page) or reactivate it", ok("OutletAdmin"),
+                         errors=(400, 401, 403, 404, 413, 422), body="OutletStatusIn", params=[CODE], admin=True)},
         "/admin/outlets/{code}/sticker.png": {"get": _op("The outlet's sticker, A6 at 300 dpi", PNG,
                                                          errors=(400, 401, 403, 404), params=[CODE], admin=True)},
         "/admin/outlets/{code}/sticker.pdf": {"get": _op("The outlet's sticker as an A6 PDF", PDF,

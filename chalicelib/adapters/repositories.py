@@ -5,7 +5,7 @@ import base64
 import json
 from datetime import datetime
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.adapters.tables import ApiKeyTable, BusinessTable, ComplaintTable, ContactMap, OutletTable, TimelineMap
 from chalicelib.domain.errors import AlreadyExists
@@ -78,6 +78,16 @@ class DynamoOutlets:
             created_at=outlet.created_at,
         )
         _conditional_put(item, OutletTable.code.does_not_exist())
+
+    def set_status(self, code: str, status: str) -> Outlet | None:
+        item = OutletTable(code)
+        try:
+            item.update(actions=[OutletTable.status.set(status)], condition=OutletTable.code.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _outlet(item)
 
     def list_by_business(self, bin: str, *, limit: int = 100, cursor: str | None = None):
         result = OutletTable.by_business.query(bin, limit=limit, last_evaluated_key=_decode_cursor(cursor))

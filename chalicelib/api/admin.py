@@ -112,6 +112,20 @@ def get_outlet(code):
     return presenters.outlet_admin(_outlet(code), c.catalog, c.settings.qr_base_url)
 
 
+@json_route(admin_api, "/outlets/{code}", methods=("PATCH",))
+def update_outlet(code):
+    """Suspend an outlet (its sticker then leads to the "not found" page) or make it active again."""
+    from chalicelib.api import schemas
+
+    _require_admin()
+    c = container()
+    status = schemas.outlet_status(read_json(admin_api.current_request, max_bytes=c.settings.max_body_bytes))
+    outlet = c.outlets.set_status(_outlet(code).code, status)
+    if outlet is None:
+        raise OutletNotFound("No outlet has this code.")
+    return presenters.outlet_admin(outlet, c.catalog, c.settings.qr_base_url)
+
+
 def _sticker(code: str, kind: str) -> Response:
     from chalicelib import stickers
 

@@ -86,7 +86,7 @@ def _redirect(location: str) -> dict:
     return {"statusCode": 302, "headers": {"Location": location, "Cache-Control": "no-store"}, "body": ""}
 
 
-def resolve(event: dict, *, outlets, settings, logger) -> dict:
+def resolve(event: dict, *, find_outlet, settings, logger) -> dict:
     """Answer one function-URL request. `rawPath` ends in the code; `?code=` comes from the retype form."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     query = parse_qs(event.get("rawQueryString") or "")
@@ -101,7 +101,7 @@ def resolve(event: dict, *, outlets, settings, logger) -> dict:
         reason = "typo" if exc.fields["outlet_code"]["code"] == "invalid_checksum" else "unknown"
         return _page(400 if reason == "typo" else 404, reason, typed[:20], headers, form_url)
     try:
-        outlet = outlets.get(code)
+        outlet = find_outlet(code)
     except Exception:  # storage trouble must not strand the consumer: the form retries the lookup
         logger.exception("outlet lookup failed in the resolver")
         return _redirect(settings.form_url(quote(code)))

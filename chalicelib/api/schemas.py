@@ -163,6 +163,11 @@ class OutletIn(BaseModel):
         return _check_in(value, load_catalog().sectors, "sector")
 
 
+class OutletStatusIn(BaseModel):
+    model_config = _STRICT
+    status: Literal["active", "suspended"]
+
+
 def _parse(model: type[BaseModel], body: dict) -> BaseModel:
     try:
         return model.model_validate(body)
@@ -217,3 +222,7 @@ def business_command(body: dict) -> RegisterBusiness:
 
 def outlet_command(body: dict, *, key: Optional[str]) -> RegisterOutlet:
     return RegisterOutlet(**_parse(OutletIn, body).model_dump(), idempotency_key=key)
+
+
+def outlet_status(body: dict) -> str:
+    return _parse(OutletStatusIn, body).status

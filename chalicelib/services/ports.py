@@ -22,6 +22,8 @@ class OutletRepository(Protocol):
     def add(self, outlet: Outlet) -> None:
         """Store a new outlet; raise AlreadyExists if the code is taken."""
     def list_by_business(self, bin: str, *, limit: int = 100, cursor: str | None = None) -> tuple[list[Outlet], str | None]: ...
+    def set_status(self, code: str, status: str) -> Outlet | None:
+        """Set an existing outlet's status and return it; None if there is no such outlet."""
 
 
 class ComplaintRepository(Protocol):

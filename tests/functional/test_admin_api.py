@@ -102,3 +102,24 @@ def test_chain_stickers_pdf(api, admin_headers, demo):
                                    headers={**admin_headers, "Accept": "application/pdf"})
     assert response.status_code == 200 and response.body.startswith(b"%PDF")
     assert response.body.count(b"/Type /Page\n") + response.body.count(b"/Type /Page ") >= 1
+
+
+def test_suspending_an_outlet_hides_it_and_its_sticker_leads_to_the_help_page(api, admin_headers, demo, client):
+    from local.server import function_url_event
+
+    code = demo["outlets"][0]["code"]
+    patch = lambda body: api.client.http.patch(f"/admin/outlets/{code}", body=json.dumps(body),  # noqa: E731
+                                               headers=admin_headers)
+    response = patch({"status": "suspended"})
+    assert response.status_code == 200 and response.json_body["status"] == "suspended"
+    assert api.client.http.get(f"/outlets/{code}").status_code == 404
+    resolved = client.lambda_.invoke("qr_resolver", function_url_event("GET", f"/q/{code}", "", {})).payload
+    assert resolved["statusCode"] == 404
+    complaint = api.client.http.post("/complaints", body=json.dumps(
+        {"outlet_code": code, "text": "Проверка приостановленной точки продаж."}),
+        headers={"Content-Type": "application/json"})
+    assert complaint.status_code == 422 and "outlet_code" in complaint.json_body["error"]["fields"]
+    assert patch({"status": "active"}).json_body["status"] == "active"
+    assert api.client.http.get(f"/outlets/{code}").status_code == 200
+    bad = patch({"status": "closed", "name": "x"})
+    assert bad.status_code == 422 and {"status", "name"} <= set(bad.json_body["error"]["fields"])

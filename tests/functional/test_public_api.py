@@ -65,3 +65,9 @@ def test_cors_allows_the_web_origin_and_idempotency_header(api):
     response = api.get("/catalog", headers={"Origin": "http://127.0.0.1:8000"})
     assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
     assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_an_unsupported_content_type_uses_the_error_shape(api):
+    response = api.client.http.post("/complaints", body=b"--x--", headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 415
+    assert response.json_body["error"]["code"] == "unsupported_media_type"

@@ -57,3 +57,13 @@ def test_outlets_read_back_and_list_by_business_in_pages(repos):
     assert sorted(seen) == codes and pages == 3
     with pytest.raises(ValueError):
         outlets.list_by_business("940140000385", cursor="not-a-cursor")
+
+
+def test_set_status_changes_an_existing_outlet_only(repos):
+    _, outlets = repos
+    outlets.add(_outlet("0000000A"))
+    suspended = outlets.set_status("0000000A", "suspended")
+    assert suspended == replace(_outlet("0000000A"), status="suspended")
+    assert outlets.get("0000000A").status == "suspended" and not outlets.get("0000000A").active
+    assert outlets.set_status("1111111B", "suspended") is None
+    assert outlets.get("1111111B") is None
