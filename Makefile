@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.dynamodb_requests
 	$(PY) -m bench.stickers
+	$(PY) -m bench.http_throughput
 	$(PY) -m bench.routing_accuracy
 
 clean:
