@@ -35,7 +35,7 @@ class FakeOutlets:
     def __init__(self) -> None:
         self.items = {}
 
-    def get(self, code):
+    def get(self, code, *, consistent=False):
         return self.items.get(code)
 
     def add(self, outlet):
@@ -65,7 +65,7 @@ class FakeComplaints:
         self.items = {}
         self.writes = 0
 
-    def get(self, complaint_id):
+    def get(self, complaint_id, *, consistent=False):
         return self.items.get(complaint_id)
 
     def add(self, complaint):

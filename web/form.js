@@ -48,7 +48,10 @@
   // ---- outlet: from the QR link, or typed from the sticker ----
   const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   // Same normalisation as the server: separators dropped, O read as 0, I and L as 1.
-  const normCode = (s) => s.toUpperCase().replace(/[\s\-_.\u2010-\u2014]/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
+  // Same reading as the server (domain/codes.py): NFKC, Cyrillic look-alikes, O->0, I/L->1.
+  const CYR = { "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "З": "3", "І": "1", "Ӏ": "1" };
+  const normCode = (s) => s.normalize("NFKC").toUpperCase().replace(/[\s\-_.\u2010-\u2014]/g, "")
+    .replace(/[АВЕКМНОРСТХУЗІӀ]/g, (c) => CYR[c]).replace(/O/g, "0").replace(/[IL]/g, "1");
   function codeProblem(c) {
     if (!/^[0-9A-HJKMNP-TV-Z]{8}$/.test(c)) return "e_code";
     let v = 0;

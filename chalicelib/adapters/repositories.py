@@ -64,9 +64,9 @@ def _decode_cursor(cursor: str | None) -> dict | None:
 
 
 class DynamoOutlets:
-    def get(self, code: str) -> Outlet | None:
+    def get(self, code: str, *, consistent: bool = False) -> Outlet | None:
         try:
-            return _outlet(OutletTable.get(code))
+            return _outlet(OutletTable.get(code, consistent_read=consistent))
         except OutletTable.DoesNotExist:
             return None
 
@@ -100,9 +100,9 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class DynamoComplaints:
-    def get(self, complaint_id: str) -> Complaint | None:
+    def get(self, complaint_id: str, *, consistent: bool = False) -> Complaint | None:
         try:
-            item = ComplaintTable.get(complaint_id)
+            item = ComplaintTable.get(complaint_id, consistent_read=consistent)
         except ComplaintTable.DoesNotExist:
             return None
         return self._to_domain(item)
@@ -117,7 +117,7 @@ class DynamoComplaints:
             contact = ContactMap(name=c.contact.name, phone=c.contact.phone, email=c.contact.email)
         return ComplaintTable(
             c.id, created_at=c.created_at, updated_at=c.updated_at, status=c.status, kind=c.kind,
-            channel=c.channel, language=c.language, text=c.text, category=c.category, sector=c.sector,
+            channel=c.channel, language=c.language, text_language=c.text_language, text=c.text, category=c.category, sector=c.sector,
             region=c.region, business_bin=c.business_bin, business_name=c.business_name,
             business_registered=c.business_registered, outlet_code=c.outlet_code, outlet_name=c.outlet_name,
             outlet_address=c.outlet_address, contact=contact,
@@ -143,7 +143,8 @@ class DynamoComplaints:
         )
         return Complaint(
             id=item.id, created_at=item.created_at, updated_at=item.updated_at, status=item.status,
-            kind=item.kind, channel=item.channel, language=item.language, text=item.text,
+            kind=item.kind, channel=item.channel, language=item.language, text_language=item.text_language,
+            text=item.text,
             category=item.category, sector=item.sector, region=item.region, business_bin=item.business_bin,
             business_name=item.business_name, business_registered=item.business_registered,
             outlet_code=item.outlet_code, outlet_name=item.outlet_name, outlet_address=item.outlet_address,

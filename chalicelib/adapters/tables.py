@@ -116,6 +116,7 @@ class ComplaintTable(Model):
     kind = UnicodeAttribute()
     channel = UnicodeAttribute()
     language = UnicodeAttribute()
+    text_language = UnicodeAttribute()
     text = UnicodeAttribute()
     category = UnicodeAttribute(null=True)
     sector = UnicodeAttribute()

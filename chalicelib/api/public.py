@@ -58,7 +58,7 @@ def routing_preview():
     c = container()
     query = schemas.preview_query(read_json(_request(), max_bytes=c.settings.max_body_bytes))
     decision = preview_routing(text=query.text, category=query.category, outlet_code=query.outlet_code,
-                               outlets=c.outlets, catalog=c.catalog)
+                               sector=query.sector, outlets=c.outlets, catalog=c.catalog)
     return presenters.routing_preview(decision, c.catalog)
 
 

@@ -5,6 +5,7 @@ Unknown fields are rejected (never silently dropped), so a client that tries to 
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Literal, Optional
 
@@ -31,6 +32,19 @@ def _check_in(value: Optional[str], known, what: str) -> Optional[str]:
 def _bin(value: str) -> str:
     if not checksum_ok(value):
         raise ValueError("not a valid BIN/IIN: 12 digits with a correct check digit")
+    return value
+
+
+def clean_text(value):
+    """Drop control and invisible format characters (NUL, zero-width spaces), keep line breaks."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+
+
+def _has_words(value: str) -> str:
+    if not any(unicodedata.category(ch).startswith("L") for ch in value):
+        raise ValueError("describe what happened in words")
     return value
 
 
@@ -110,6 +124,9 @@ class ComplaintIn(BaseModel):
     def _category(cls, value):
         return _check_in(value or None, load_catalog().categories, "category")
 
+    _text_clean = field_validator("text", mode="before")(clean_text)
+    _text_words = field_validator("text")(_has_words)
+
     @field_validator("incident_at")
     @classmethod
     def _incident(cls, value):
@@ -126,12 +143,17 @@ class ComplaintIn(BaseModel):
 
 
 class PreviewIn(BaseModel):
+    """A preview names the seller the same way a submission does: a sticker code, or the sector of
+    a business without a sticker."""
     model_config = _STRICT
     text: str = Field(min_length=1, max_length=TEXT_MAX)
     category: Optional[str] = None
     outlet_code: Optional[str] = Field(None, max_length=32)
+    sector: Optional[str] = None
 
     _category = field_validator("category")(ComplaintIn._category.__func__)
+    _text_clean = field_validator("text", mode="before")(clean_text)
+    _sector = field_validator("sector")(SellerIn._sector.__func__)
 
 
 class BusinessIn(BaseModel):

@@ -11,13 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from chalicelib.domain.errors import InvalidOutletCode
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-# Crockford decoding: O reads as 0, I and L as 1; separators people type are dropped.
-_TYPO_MAP = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# Crockford decoding: O reads as 0, I and L as 1; separators people type are dropped. Codes are
+# often typed on a Cyrillic layout, so Cyrillic look-alikes read as the Latin letters they resemble.
+_TYPO_MAP = str.maketrans({
+    "O": "0", "I": "1", "L": "1",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "У": "Y", "З": "3", "І": "1", "Ӏ": "1",
+})
 _SEPARATORS = str.maketrans("", "", " -_.\u2010\u2011\u2012\u2013\u2014")
 OUTLET_BODY_LEN = 7
 OUTLET_CODE_LEN = OUTLET_BODY_LEN + 1
@@ -68,7 +74,8 @@ def parse_outlet_code(raw: object) -> str:
     """Normalise what a person typed or scanned into the canonical code, or raise InvalidOutletCode."""
     if not isinstance(raw, str):
         raise InvalidOutletCode("The outlet code must be a string.", fields=_field("format"))
-    code = raw.strip().upper().translate(_SEPARATORS).translate(_TYPO_MAP)
+    # NFKC folds full-width and other compatibility forms (Ｖ, ７) onto plain letters and digits.
+    code = unicodedata.normalize("NFKC", raw).strip().upper().translate(_SEPARATORS).translate(_TYPO_MAP)
     if len(code) != OUTLET_CODE_LEN or any(ch not in _VALUE for ch in code):
         raise InvalidOutletCode(
             "An outlet code has 8 letters and digits, like 7K3M-9QX2.", fields=_field("format")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.domain.routing import RoutingDecision
@@ -23,7 +23,6 @@ EVENT_LABELS = {
     "submitted": {"kk": "Шағым қабылданды", "ru": "Жалоба принята", "en": "Complaint received"},
     "routed": {"kk": "Қарауға жіберілді", "ru": "Направлена на рассмотрение", "en": "Sent for consideration"},
 }
-CHANNELS = ("qr", "web", "api")
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,8 @@ class Complaint:
     status: str
     kind: str                 # "appeal" (identified complainant) or "signal" (anonymous)
     channel: str
-    language: str
+    language: str             # the consumer's language, for what we tell them
+    text_language: str        # the language the complaint is written in (detected), for routing and analytics
     text: str
     category: str | None
     sector: str
@@ -110,9 +110,6 @@ class Complaint:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-    def with_status(self, status: str, entry: TimelineEntry) -> "Complaint":
-        return replace(self, status=status, updated_at=entry.at, timeline=self.timeline + (entry,))
 
 
 def fingerprint(payload: dict) -> str:

@@ -78,7 +78,7 @@ def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outl
             if key is None:
                 code = codes.new_outlet_code()
                 continue
-            existing = outlets.get(code)
+            existing = outlets.get(code, consistent=True)  # the first attempt's write may be milliseconds old
             if existing is None or existing.fingerprint != request_fingerprint:
                 raise IdempotencyKeyReused(
                     "This Idempotency-Key was already used for a different outlet.",

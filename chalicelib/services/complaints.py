@@ -16,6 +16,9 @@ from chalicelib.domain.text import detect_language
 from chalicelib.services.ports import BusinessRepository, Clock, ComplaintRepository, OutletRepository
 
 
+CRIME_AGENCIES = frozenset({"police"})
+
+
 @dataclass(frozen=True)
 class SellerRef:
     """The seller named by a consumer who has no sticker."""
@@ -95,11 +98,22 @@ def resolve_seller(cmd: SubmitComplaint, *, outlets: OutletRepository, businesse
     )
 
 
-def preview_routing(*, text: str, category: str | None, outlet_code: str | None,
+def preview_routing(*, text: str, category: str | None, outlet_code: str | None, sector: str | None = None,
                     outlets: OutletRepository, catalog: Catalog) -> RoutingDecision:
-    """Route exactly as a submission would, storing nothing."""
-    sector = find_outlet(outlet_code, outlets=outlets).sector if outlet_code else None
+    """Route exactly as a submission would, storing nothing: the outlet's sector, or the sector a
+    consumer without a sticker gave (a submission without one uses "other")."""
+    sector = find_outlet(outlet_code, outlets=outlets).sector if outlet_code else (sector or "other")
     return route(text=text, category=category, sector=sector, catalog=catalog)
+
+
+def _canonical(cmd: SubmitComplaint) -> SubmitComplaint:
+    """The command as it will be stored, so that `vvr7-1x6b` and `VVR71X6B` are the same request."""
+    if cmd.outlet_code is None:
+        return cmd
+    try:
+        return replace(cmd, outlet_code=codes.parse_outlet_code(cmd.outlet_code))
+    except InvalidOutletCode:
+        return cmd  # resolve_seller reports it
 
 
 def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, businesses: BusinessRepository,
@@ -108,43 +122,64 @@ def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, busines
     """Validate the seller, route, and store the complaint in one conditional write.
 
     With an Idempotency-Key the complaint id is derived from the key, so a retry hits the same item:
-    the conditional put fails and the stored complaint is returned instead of a second one.
+    the conditional put fails and the stored complaint is returned instead of a second one. A retry
+    is answered from the stored complaint even when the seller has changed since (an outlet
+    suspended in between), so a consumer never loses the tracking link of a complaint that exists.
     """
-    seller = resolve_seller(cmd, outlets=outlets, businesses=businesses)
-    decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog)
-    now = clock.now()
+    cmd = _canonical(cmd)
     request_fingerprint = fingerprint(cmd.payload())
-    complaint_id = (codes.complaint_id_for_key(secret, cmd.idempotency_key)
-                    if cmd.idempotency_key else codes.new_complaint_id())
-    complaint = _new_complaint(complaint_id, cmd, seller, decision, now, rules, request_fingerprint)
+    key = cmd.idempotency_key
+    complaint_id = codes.complaint_id_for_key(secret, key) if key else codes.new_complaint_id()
+    try:
+        seller = resolve_seller(cmd, outlets=outlets, businesses=businesses)
+    except ValidationFailed:
+        if key:
+            replay = _replay(complaint_id, request_fingerprint, complaints=complaints, secret=secret, strict=False)
+            if replay:
+                return replay
+        raise
+    decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog)
+    complaint = _new_complaint(complaint_id, cmd, seller, decision, clock.now(), rules, request_fingerprint)
     for _ in range(3):
         try:
             complaints.add(complaint)
             return Submission(complaint, codes.tracking_token(secret, complaint.id), created=True)
         except AlreadyExists:
-            if cmd.idempotency_key is None:
+            if key is None:
                 # A random id collided (about 1 in 2^60): draw another.
                 complaint = replace(complaint, id=codes.new_complaint_id())
                 continue
-            existing = complaints.get(complaint.id)
-            if existing is None or existing.fingerprint != request_fingerprint:
-                raise IdempotencyKeyReused(
-                    "This Idempotency-Key was already used for a different complaint.",
-                    fields=field_error("Idempotency-Key", "reused", "already used with a different request"),
-                )
-            return Submission(existing, codes.tracking_token(secret, existing.id), created=False)
+            return _replay(complaint.id, request_fingerprint, complaints=complaints, secret=secret, strict=True)
     raise RuntimeError("could not allocate a complaint id")
+
+
+def _replay(complaint_id: str, request_fingerprint: str, *, complaints: ComplaintRepository, secret: str,
+            strict: bool) -> Submission | None:
+    """The stored answer for a retried request; a different request under the same key is a conflict."""
+    # A strongly consistent read: the first attempt's write may be milliseconds old.
+    existing = complaints.get(complaint_id, consistent=True)
+    if existing is not None and existing.fingerprint == request_fingerprint:
+        return Submission(existing, codes.tracking_token(secret, existing.id), created=False)
+    if existing is None and not strict:
+        return None
+    raise IdempotencyKeyReused(
+        "This Idempotency-Key was already used for a different complaint.",
+        fields=field_error("Idempotency-Key", "reused", "already used with a different request"),
+    )
 
 
 def _new_complaint(complaint_id: str, cmd: SubmitComplaint, seller: Seller, decision: RoutingDecision,
                    now: datetime, rules: DeadlineRules, request_fingerprint: str) -> Complaint:
     contact = cmd.contact if cmd.contact and not cmd.contact.is_empty() else None
-    # Anonymous complaints are signals (analytics, monitoring), not formal appeals with a legal term.
-    kind = "appeal" if contact and contact.identifies_person() else "signal"
+    # Anonymous complaints are signals (analytics, monitoring), not formal appeals with a legal term,
+    # except reports of crimes, which the police must consider even when anonymous.
+    identified = bool(contact and contact.identifies_person())
+    kind = "appeal" if identified or decision.agency_id in CRIME_AGENCIES else "signal"
     outlet = seller.outlet
+    text_language = detect_language(cmd.text)
     return Complaint(
         id=complaint_id, created_at=now, updated_at=now, status="routed", kind=kind, channel=cmd.channel,
-        language=cmd.language or detect_language(cmd.text), text=cmd.text, category=cmd.category,
+        language=cmd.language or text_language, text_language=text_language, text=cmd.text, category=cmd.category,
         sector=seller.sector, region=seller.region, business_bin=seller.business_bin,
         business_name=seller.business_name, business_registered=seller.business_registered,
         outlet_code=outlet.code if outlet else None, outlet_name=outlet.name if outlet else None,

@@ -18,7 +18,7 @@ class BusinessRepository(Protocol):
 
 
 class OutletRepository(Protocol):
-    def get(self, code: str) -> Outlet | None: ...
+    def get(self, code: str, *, consistent: bool = False) -> Outlet | None: ...
     def add(self, outlet: Outlet) -> None:
         """Store a new outlet; raise AlreadyExists if the code is taken."""
     def list_by_business(self, bin: str, *, limit: int = 100, cursor: str | None = None) -> tuple[list[Outlet], str | None]: ...
@@ -27,7 +27,8 @@ class OutletRepository(Protocol):
 
 
 class ComplaintRepository(Protocol):
-    def get(self, complaint_id: str) -> Complaint | None: ...
+    def get(self, complaint_id: str, *, consistent: bool = False) -> Complaint | None:
+        """`consistent` asks for a strongly consistent read (right after a conditional write failed)."""
     def add(self, complaint: Complaint) -> None:
         """Store a new complaint in one conditional write; raise AlreadyExists if the id is taken."""
 

@@ -117,6 +117,12 @@ BAD_INPUTS = [
     ("text missing", {"outlet_code": "@"}, 422, "validation_failed", "text"),
     ("text too short", {"outlet_code": "@", "text": "   short   "}, 422, "validation_failed", "text"),
     ("text too long", {"outlet_code": "@", "text": "ы" * 5001}, 422, "validation_failed", "text"),
+    ("text of NULs", {"outlet_code": "@", "text": "\u0000" * 12}, 422, "validation_failed", "text"),
+    ("text of zero-width spaces", {"outlet_code": "@", "text": "\u200b" * 12}, 422, "validation_failed", "text"),
+    ("text without words", {"outlet_code": "@", "text": "1234567890 !!!"}, 422, "validation_failed", "text"),
+    ("text null", {"outlet_code": "@", "text": None}, 422, "validation_failed", "text"),
+    ("contact wrong type", {"outlet_code": "@", "text": TEXT_RU, "contact": "me"}, 422, "validation_failed",
+     "contact"),
     ("mistyped code", {"outlet_code": "!typo", "text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
     ("malformed code", {"outlet_code": "12", "text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
     ("unknown code", {"outlet_code": "!unknown", "text": TEXT_RU}, 422, "validation_failed", "outlet_code"),
@@ -241,3 +247,54 @@ def test_routing_preview_validates_its_input(api, demo):
     response = api.post("/routing/preview", {"text": "", "category": "nope"})
     assert response.status_code == 422
     assert {"text", "category"} <= set(response.json_body["error"]["fields"])
+
+
+def test_a_retry_after_the_outlet_was_suspended_still_gets_its_complaint(api, demo):
+    from chalicelib.adapters.tables import OutletTable
+
+    code = _code(demo, "grocery")
+    payload = {"outlet_code": code, "text": TEXT_RU, "channel": "qr"}
+    first = api.post("/complaints", payload, {"Idempotency-Key": "retry-after-suspend"})
+    OutletTable.get(code).update(actions=[OutletTable.status.set("suspended")])
+    again = api.post("/complaints", payload, {"Idempotency-Key": "retry-after-suspend"})
+    assert again.status_code == 201 and again.json_body == first.json_body
+    # a new complaint about the suspended outlet is refused
+    assert api.post("/complaints", payload, {"Idempotency-Key": "new"}).status_code == 422
+    assert _complaints() == 1
+
+
+def test_a_retry_may_spell_the_code_differently(api, demo):
+    code = _code(demo, "grocery")
+    first = api.post("/complaints", {"outlet_code": code, "text": TEXT_RU}, {"Idempotency-Key": "spell"})
+    typed = f"{code[:4].lower()}-{code[4:].lower()}"
+    again = api.post("/complaints", {"outlet_code": typed, "text": TEXT_RU}, {"Idempotency-Key": "spell"})
+    assert again.status_code == 201 and again.json_body["id"] == first.json_body["id"]
+
+
+def test_an_anonymous_crime_report_is_a_formal_appeal(api, demo):
+    from chalicelib.adapters.tables import ComplaintTable
+
+    body = api.post("/complaints", {
+        "outlet_code": _code(demo, "grocery"),
+        "text": "Охранник магазина ударил меня и отобрал телефон, угрожал расправой.",
+    }).json_body
+    item = ComplaintTable.get(body["id"])
+    assert item.agency_id == "police" and item.kind == "appeal" and item.agency_due_at
+
+
+def test_the_text_language_is_detected_apart_from_the_interface_language(api, demo):
+    from chalicelib.adapters.tables import ComplaintTable
+
+    body = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU, "language": "kk"}).json_body
+    item = ComplaintTable.get(body["id"])
+    assert (item.language, item.text_language) == ("kk", "ru")
+
+
+def test_preview_without_a_sticker_uses_the_sector_like_the_submission(api, demo):
+    text = "Здравствуйте, прошу разобраться с этой организацией, очень недоволен обслуживанием."
+    preview = api.post("/routing/preview", {"text": text, "sector": "finance"}).json_body
+    submitted = api.post("/complaints", {
+        "business": {"bin": "950341000052", "name": "АО Банк", "region": "75", "sector": "finance"}, "text": text,
+    }).json_body
+    assert preview["agency"]["id"] == submitted["agency"]["id"] == "arrfr"
+    assert preview["method"] == submitted["routing"]["method"] == "sector"

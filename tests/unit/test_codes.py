@@ -76,3 +76,10 @@ def test_derived_outlet_codes_are_valid_and_stable():
     digest = codes.keyed_digest("s" * 32, "outlet-idempotency", "940140000385:tm-001")
     code = codes.outlet_code_from_digest(digest)
     assert codes.parse_outlet_code(code) == code == codes.outlet_code_from_digest(digest)
+
+
+def test_codes_typed_on_a_cyrillic_keyboard_or_full_width_are_read():
+    code = "VVR71X6B"
+    assert codes.parse_outlet_code("VVR71Х6В") == code  # Cyrillic Х and В
+    assert codes.parse_outlet_code("vvr7-1х6в") == code  # lower-case Cyrillic
+    assert codes.parse_outlet_code("ＶＶＲ７１Ｘ６Ｂ") == code  # full-width
