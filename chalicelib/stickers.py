@@ -22,6 +22,8 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_Q
 
+from chalicelib.domain.codes import display_code
+
 DPI = 300
 FONT_DIR = Path(__file__).resolve().parent / "data" / "fonts"
 REGULAR_FONT = FONT_DIR / "DejaVuSans-subset.ttf"
@@ -90,11 +92,6 @@ def qr_matrix(url: str) -> qrcode.QRCode:
     qr.add_data(url)
     qr.make(fit=True)
     return qr
-
-
-def display_code(code: str) -> str:
-    """The code as people read and type it: groups of four, "7K3M9QX2" -> "7K3M-9QX2"."""
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 # ---------------------------------------------------------------------------------------------------------

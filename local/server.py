@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import mimetypes
 import time
 from http.server import ThreadingHTTPServer
@@ -14,6 +15,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 from app import app, qr_resolver
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+_COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
 
@@ -55,13 +57,34 @@ class QalqanHandler(ChaliceRequestHandler):
 
     def _static(self, path: str) -> bool:
         relative = "index.html" if path in ("", "/") else path.lstrip("/")
-        target = (WEB_DIR / relative).resolve()
-        if WEB_DIR not in target.parents or not target.is_file():
+        try:
+            target = (WEB_DIR / relative).resolve()
+            if WEB_DIR not in target.parents or not target.is_file():
+                return False
+            body = target.read_bytes()
+        except (OSError, ValueError):  # NUL bytes, names too long: not a file we serve
             return False
-        body = target.read_bytes()
         content_type = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         self._send_http_response(200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, body)
         return True
+
+    def _send_http_response_with_body(self, code, headers, body) -> None:
+        """Like Chalice's, plus what CloudFront and API Gateway do in front of the real thing:
+        gzip for clients that accept it, and no body for HEAD."""
+        if not isinstance(body, bytes):
+            body = body.encode("utf-8")
+        content_type = headers.pop("Content-Type", None) or headers.pop("content-type", "application/json")
+        if (len(body) > 1024 and content_type.startswith(_COMPRESSIBLE)
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(body, compresslevel=6)
+            headers["Content-Encoding"] = "gzip"
+            headers["Vary"] = "Accept-Encoding"
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", content_type)
+        self._send_headers(headers)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 

@@ -10,7 +10,8 @@ to .local/demo.json), so they go through the same validation, audit and idempote
 
 CSV columns (header row required): business_bin, business_name, business_region, outlet_name, address,
 region, sector, and optionally external_ref (the chain's own store number) and kato. Re-running an
-import is safe: each outlet is sent with Idempotency-Key "<bin>:<external_ref>", so it keeps its code.
+import is safe: each outlet is sent with an Idempotency-Key made from its BIN and external_ref (or
+name and address), so it keeps its code.
 """
 from __future__ import annotations
 
@@ -73,9 +74,9 @@ class Row:
     errors: list[str] = field(default_factory=list)
 
     def outlet_key(self) -> str:
-        ref = self.data.get("external_ref") or hashlib.sha256(
-            f"{self.data['outlet_name']}|{self.data['address']}".encode()).hexdigest()[:16]
-        return f"{self.data['business_bin']}:{ref}"
+        """The Idempotency-Key for this outlet: stable across runs, ASCII whatever the store number is."""
+        ref = self.data.get("external_ref") or f"{self.data['outlet_name']}|{self.data['address']}"
+        return f"{self.data['business_bin']}:{hashlib.sha256(ref.encode()).hexdigest()[:32]}"
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -151,6 +152,8 @@ def import_csv(client: AdminClient, path: Path, out: Path, workers: int) -> int:
                 results[row.line] = {**body, "created": status == 201}
             except ApiError as exc:
                 errors[row.line] = str(exc)
+            except Exception as exc:  # one bad row must not cost the report of all the others
+                errors[row.line] = f"{exc.__class__.__name__}: {exc}"
             bar.update(1)
     for line, message in sorted(errors.items()):
         print(f"line {line}: {message}", file=sys.stderr)

@@ -45,6 +45,8 @@ OUTLET_ADMIN = {"allOf": [{"$ref": "#/components/schemas/OutletCard"}, {"type": 
     "qr_url": {"type": "string", "format": "uri"}}}]}
 BUSINESS = {"type": "object", "properties": {
     "bin": {"type": "string"}, "kind": {"enum": ["bin", "iin"]}, "name": {"type": "string"}, "region": {"type": "string"},
+    "warnings": {"type": "array", "items": {"type": "string"},
+                 "description": "soft structural checks of the BIN/IIN that failed (the checksum passed)"},
     "status": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}
 ROUTING = {"type": "object", "properties": {
     "agency": {"$ref": "#/components/schemas/Agency"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
@@ -139,7 +141,10 @@ def build() -> dict:
         "/complaints/{complaint_id}": {"get": _op(
             "Status, agency and timeline for the holder of the tracking token", ok("ComplaintStatus"),
             errors=(404,), params=[_path_param("complaint_id", "Complaint id"),
-                                   _query("token", "Tracking token (or send the X-Tracking-Token header)")])},
+                                   _query("token", "Tracking token (or send the X-Tracking-Token header)"),
+                                   {"name": "X-Tracking-Token", "in": "header", "required": False,
+                                    "schema": {"type": "string"},
+                                    "description": "Tracking token; preferred over ?token= (kept out of access logs)"}])},
         "/admin/businesses": {"post": _op("Register a business by BIN/IIN (repeatable with the same data)",
                                           {**ok("Business", "201", "Created"), **ok("Business", "200", "Already registered")},
                                           errors=(401, 403, 409, 413, 422), body="BusinessIn", admin=True)},

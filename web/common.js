@@ -52,7 +52,8 @@
     },
     // Resolves with the JSON body; rejects with {net: true} or {status, error}.
     async api(path, body, headers) {
-      const init = body ? { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) } : {};
+      const init = body ? { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }
+        : { headers: headers || {} };
       let r, j = null;
       try { r = await fetch(base + path, init); } catch (e) { throw { net: true }; }
       try { j = await r.json(); } catch (e) { /* empty or not JSON */ }

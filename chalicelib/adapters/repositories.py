@@ -51,14 +51,16 @@ def _encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> dict | None:
+def _decode_cursor(cursor: str | None, key_names: set[str]) -> dict | None:
+    """A cursor back into the exact key shape DynamoDB gave out; anything else is a ValueError."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
         raise ValueError("bad cursor") from exc
-    if not isinstance(key, dict):
+    if not isinstance(key, dict) or set(key) != key_names or not all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values()):
         raise ValueError("bad cursor")
     return key
 
@@ -90,7 +92,8 @@ class DynamoOutlets:
         return _outlet(item)
 
     def list_by_business(self, bin: str, *, limit: int = 100, cursor: str | None = None):
-        result = OutletTable.by_business.query(bin, limit=limit, last_evaluated_key=_decode_cursor(cursor))
+        start = _decode_cursor(cursor, {"code", "business_bin"})
+        result = OutletTable.by_business.query(bin, limit=limit, last_evaluated_key=start)
         items = [_outlet(item) for item in result]
         return items, _encode_cursor(result.last_evaluated_key)
 

@@ -5,9 +5,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api import presenters
 from chalicelib.api.deps import container
-from chalicelib.api.http import HttpError, json_route, read_json
-from chalicelib.domain import codes
-from chalicelib.domain.errors import BusinessNotFound, Forbidden, InvalidOutletCode, OutletNotFound, Unauthorized
+from chalicelib.api.http import HttpError, json_response, json_route, outlet_code_param, read_json
+from chalicelib.domain.errors import BusinessNotFound, Forbidden, OutletNotFound, Unauthorized
 from chalicelib.domain.identifiers import checksum_ok
 from chalicelib.services.admin import Principal, authenticate
 
@@ -25,11 +24,7 @@ def _require_admin() -> Principal:
 
 
 def _outlet(code: str):
-    try:
-        canonical = codes.parse_outlet_code(code)
-    except InvalidOutletCode as exc:
-        raise HttpError(400, exc.code, exc.message, fields={"code": exc.fields["outlet_code"]}) from None
-    outlet = container().outlets.get(canonical)
+    outlet = container().outlets.get(outlet_code_param(code))
     if outlet is None:
         raise OutletNotFound("No outlet has this code.")
     return outlet
@@ -51,7 +46,7 @@ def create_business():
     c = container()
     command = schemas.business_command(read_json(admin_api.current_request, max_bytes=c.settings.max_body_bytes))
     business, created = register_business(command, businesses=c.businesses, clock=c.clock)
-    return Response(body=presenters.business_admin(business), status_code=201 if created else 200)
+    return json_response(presenters.business_admin(business), status=201 if created else 200)
 
 
 @json_route(admin_api, "/businesses/{bin}")
@@ -63,17 +58,22 @@ def get_business(bin):
     return presenters.business_admin(business)
 
 
+def _outlets_page(bin: str, *, default: int, maximum: int):
+    """One page of a business's outlets from the request's `limit` and `cursor`."""
+    params = admin_api.current_request.query_params or {}
+    limit = _limit(params.get("limit"), default=default, maximum=maximum)
+    try:
+        return container().outlets.list_by_business(_business_bin(bin), limit=limit, cursor=params.get("cursor"))
+    except ValueError:
+        raise HttpError(400, "invalid_cursor", "The cursor is not one this API gave out.",
+                        fields={"cursor": {"code": "invalid", "message": "unknown cursor"}}) from None
+
+
 @json_route(admin_api, "/businesses/{bin}/outlets")
 def list_outlets(bin):
     _require_admin()
     c = container()
-    params = admin_api.current_request.query_params or {}
-    limit = _limit(params.get("limit"), default=100, maximum=500)
-    try:
-        items, cursor = c.outlets.list_by_business(_business_bin(bin), limit=limit, cursor=params.get("cursor"))
-    except ValueError:
-        raise HttpError(400, "invalid_cursor", "The cursor is not one this API gave out.",
-                        fields={"cursor": {"code": "invalid", "message": "unknown cursor"}}) from None
+    items, cursor = _outlets_page(bin, default=100, maximum=500)
     outlets = [presenters.outlet_admin(o, c.catalog, c.settings.qr_base_url) for o in items]
     return {"outlets": outlets, "next_cursor": cursor}
 
@@ -102,7 +102,7 @@ def create_outlet():
     body = presenters.outlet_admin(outlet, c.catalog, c.settings.qr_base_url)
     body["sticker_png"] = f"/admin/outlets/{outlet.code}/sticker.png"
     body["sticker_pdf"] = f"/admin/outlets/{outlet.code}/sticker.pdf"
-    return Response(body=body, status_code=201 if created else 200)
+    return json_response(body, status=201 if created else 200)
 
 
 @json_route(admin_api, "/outlets/{code}")
@@ -160,13 +160,7 @@ def chain_stickers(bin):
 
     _require_admin()
     c = container()
-    params = admin_api.current_request.query_params or {}
-    limit = _limit(params.get("limit"), default=SHEET_PAGE_MAX, maximum=SHEET_PAGE_MAX)
-    try:
-        items, cursor = c.outlets.list_by_business(_business_bin(bin), limit=limit, cursor=params.get("cursor"))
-    except ValueError:
-        raise HttpError(400, "invalid_cursor", "The cursor is not one this API gave out.",
-                        fields={"cursor": {"code": "invalid", "message": "unknown cursor"}}) from None
+    items, cursor = _outlets_page(bin, default=SHEET_PAGE_MAX, maximum=SHEET_PAGE_MAX)
     active = [o for o in items if o.active]
     if not active:
         raise OutletNotFound("This business has no active outlets to print.")

@@ -31,10 +31,17 @@ class HttpError(DomainError):
         self.code = code
 
 
+def json_response(body, *, status: int = 200, headers: dict | None = None) -> Response:
+    """JSON as UTF-8 rather than \\u escapes: Kazakh and Russian text takes half the bytes."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=text, status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
                    headers: dict | None = None) -> Response:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+    return json_response(body, status=status, headers=headers)
 
 
 def to_response(exc: DomainError) -> Response:
@@ -44,6 +51,17 @@ def to_response(exc: DomainError) -> Response:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 422)
     headers = {"WWW-Authenticate": 'Bearer realm="qalqan"'} if status == 401 else None
     return error_response(status, exc.code, exc.message, exc.fields, headers)
+
+
+def outlet_code_param(raw: str) -> str:
+    """A path's outlet code in canonical form, or a 400 that tells a typo from a malformed code."""
+    from chalicelib.domain.codes import parse_outlet_code
+    from chalicelib.domain.errors import InvalidOutletCode
+
+    try:
+        return parse_outlet_code(raw)
+    except InvalidOutletCode as exc:
+        raise HttpError(400, exc.code, exc.message, fields={"code": exc.fields["outlet_code"]}) from None
 
 
 def read_json(request, *, max_bytes: int) -> dict:
@@ -57,6 +75,8 @@ def read_json(request, *, max_bytes: int) -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(400, "malformed_json", f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise HttpError(400, "malformed_json", "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise HttpError(400, "malformed_json", "The request body must be a JSON object.")
     return body
@@ -69,9 +89,10 @@ def json_route(blueprint, path: str, *, methods=("GET",), cors=None, binary=Fals
         @functools.wraps(view)
         def wrapped(**kwargs):
             try:
-                return view(**kwargs)
+                result = view(**kwargs)
             except DomainError as exc:
                 return to_response(exc)
+            return result if isinstance(result, Response) else json_response(result)
 
         content_types = None if binary else [JSON]
         options = {"methods": list(methods), "cors": cors}
@@ -97,10 +118,10 @@ def http_middleware(logger):
             logger.exception("unhandled error", extra={"path": event.context.get("resourcePath")})
             response = error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
         body = response.body
-        if isinstance(body, dict) and "Code" in body and "Message" in body and "error" not in body:
+        if isinstance(body, dict) and "Code" in body and "Message" in body:
             # Chalice's own errors (405, 415, its 500) rewritten into our shape.
-            code = {405: "method_not_allowed", 415: "unsupported_media_type"}.get(response.status_code,
-                                                                                 "internal_error")
+            code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                    415: "unsupported_media_type"}.get(response.status_code, "internal_error")
             response = error_response(response.status_code, code, body["Message"], headers=response.headers)
         response.headers["X-Request-Id"] = request_id
         logger.info("request", extra={

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.codes import display_code
+from chalicelib.domain.identifiers import structure_warnings
 from chalicelib.domain.model import EVENT_LABELS, STATUS_LABELS, Business, Complaint, Outlet
 from chalicelib.domain.routing import RoutingDecision
 
@@ -46,7 +47,9 @@ def outlet_admin(outlet: Outlet, catalog: Catalog, qr_base_url: str) -> dict:
 
 def business_admin(business: Business) -> dict:
     return {"bin": business.bin, "kind": business.kind, "name": business.name, "region": business.region,
-            "status": business.status, "created_at": _iso(business.created_at)}
+            "status": business.status, "created_at": _iso(business.created_at),
+            # the checksum is a hard check; a number that bends the usual structure is only flagged
+            "warnings": structure_warnings(business.bin)}
 
 
 def routing_preview(decision: RoutingDecision, catalog: Catalog) -> dict:

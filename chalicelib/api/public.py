@@ -3,20 +3,19 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from chalice import Blueprint, CORSConfig, Response
+from chalice import Blueprint, CORSConfig
 
 from chalicelib.api import presenters
 from chalicelib.api.deps import container
-from chalicelib.api.http import HttpError, json_route, read_json
-from chalicelib.domain import codes
-from chalicelib.domain.errors import InvalidOutletCode, OutletNotFound
+from chalicelib.api.http import json_response, json_route, outlet_code_param, read_json
+from chalicelib.domain.errors import OutletNotFound
 from chalicelib.settings import get_settings
 
 public_api = Blueprint(__name__)
 _web = urlparse(get_settings().web_base_url)
 CORS = CORSConfig(
     allow_origin=f"{_web.scheme}://{_web.netloc}",
-    allow_headers=["Idempotency-Key", "X-Request-Id"],
+    allow_headers=["Idempotency-Key", "X-Request-Id", "X-Tracking-Token"],
     expose_headers=["X-Request-Id"],
     max_age=600,
 )
@@ -34,17 +33,13 @@ def health():
 
 @json_route(public_api, "/catalog", cors=CORS)
 def catalog():
-    return Response(body=container().catalog.public(), headers={"Cache-Control": "public, max-age=300"})
+    return json_response(container().catalog.public(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @json_route(public_api, "/outlets/{code}", cors=CORS)
 def outlet_card(code):
     c = container()
-    try:
-        canonical = codes.parse_outlet_code(code)
-    except InvalidOutletCode as exc:
-        raise HttpError(400, exc.code, exc.message, fields={"code": exc.fields["outlet_code"]}) from None
-    outlet = c.outlets.get(canonical)
+    outlet = c.outlets.get(outlet_code_param(code))
     if outlet is None or not outlet.active:
         raise OutletNotFound("No active outlet has this code.")
     return presenters.outlet_card(outlet, c.catalog)
@@ -80,7 +75,7 @@ def submit_complaint():
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
     # A replay answers exactly like the first call did, flagged by a header.
-    return Response(body=body, status_code=201, headers=headers)
+    return json_response(body, status=201, headers=headers)
 
 
 @json_route(public_api, "/complaints/{complaint_id}", cors=CORS)
@@ -91,5 +86,4 @@ def complaint_status(complaint_id):
     request = _request()
     token = (request.query_params or {}).get("token") or request.headers.get("x-tracking-token")
     complaint = complaint_for_holder(complaint_id, token, complaints=c.complaints, secret=c.settings.secret)
-    return Response(body=presenters.complaint_for_holder(complaint, c.catalog),
-                    headers={"Cache-Control": "no-store"})
+    return json_response(presenters.complaint_for_holder(complaint, c.catalog), headers={"Cache-Control": "no-store"})

@@ -1,4 +1,4 @@
-"""Domain exceptions. The API maps them to HTTP in one place (chalicelib/api/errors.py)."""
+"""Domain exceptions. The API maps them to HTTP in one place (`to_response` in chalicelib/api/http.py)."""
 from __future__ import annotations
 
 

@@ -15,8 +15,8 @@ def _cli(stack, *args):
 
 
 def test_bulk_import_registers_outlets_once_and_reports_bad_rows(stack, tmp_path):
-    rows = [f"070941024691,ТОО «Дастархан»,75,Дастархан №{i},\"Алматы, Абай {i}\",75,food_service,dk-1{i:02d}\n"
-            for i in range(10)]
+    rows = [f"070941024691,ТОО «Дастархан»,75,Дастархан №{i},\"Алматы, Абай {i}\",75,food_service,дк-1{i:02d}\n"
+            for i in range(10)]  # store numbers in Cyrillic: they must not break the HTTP headers
     bad = "123456789012,Bad BIN,75,Shop,\"Алматы\",75,grocery,x-1\n"
     source = tmp_path / "chain.csv"
     source.write_text(HEADER + "".join(rows) + bad, encoding="utf-8")

@@ -103,3 +103,43 @@ def test_sigterm_stops_cleanly(tmp_path):
         import socket
 
         socket.create_connection(("127.0.0.1", int(s.base.rsplit(":", 1)[1])), timeout=1)
+
+
+def test_the_form_page_weighs_under_60_kb_over_the_wire(stack):
+    # GIVEN a phone that accepts gzip, as every mobile browser does
+    import re
+
+    def fetch(path):
+        status, headers, body = stack.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        assert status == 200, path
+        return headers, body
+
+    code = stack.demo["outlets"][0]["code"]
+    headers, page = fetch(f"/?o={code}&ch=qr")
+    assert headers.get("Content-Encoding") == "gzip"
+    import gzip
+
+    html = gzip.decompress(page).decode()
+    assets = re.findall(r'(?:src|href)="([^"#:]+\.(?:js|css))"', html)
+    assert len(assets) >= 3
+    # WHEN the page, its assets and the API calls it makes on load are fetched
+    total = len(page) + sum(len(fetch("/" + a.lstrip("./"))[1]) for a in assets)
+    total += len(fetch("/catalog")[1]) + len(fetch(f"/outlets/{code}")[1])
+    # THEN all of it together stays under 60 KB
+    assert total < 60 * 1024, total
+
+
+def test_head_sends_no_body_and_odd_paths_get_a_404(stack):
+    import http.client
+
+    host, port = stack.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("HEAD", "/")
+    response = conn.getresponse()
+    assert response.status == 200 and int(response.getheader("Content-Length")) > 0 and response.read() == b""
+    for path in ("/" + "a" * 300 + ".js", "/%00.js", "/../.local/demo.json", "/..%2f..%2fapp.py"):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        assert response.status in (403, 404), path
+    conn.close()

@@ -77,8 +77,13 @@ def test_list_outlets_of_a_business_pages_with_a_cursor(api, admin_headers, demo
     rest = api.client.http.get(f"/admin/businesses/{BIN}/outlets?limit=2&cursor={first['next_cursor']}",
                                headers=admin_headers).json_body
     assert sorted(o["code"] for o in first["outlets"] + rest["outlets"]) == expected
-    bad = api.client.http.get(f"/admin/businesses/{BIN}/outlets?cursor=zzz", headers=admin_headers)
-    assert bad.status_code == 400
+    import base64
+
+    forged = [base64.urlsafe_b64encode(json.dumps(k).encode()).decode()
+              for k in ({"x": 1}, {"code": {"S": "A"}}, {"code": {"N": "1"}, "business_bin": {"S": BIN}}, [1])]
+    for cursor in ["zzz", *forged]:
+        bad = api.client.http.get(f"/admin/businesses/{BIN}/outlets?cursor={cursor}", headers=admin_headers)
+        assert bad.status_code == 400 and bad.json_body["error"]["code"] == "invalid_cursor", cursor
 
 
 @pytest.mark.parametrize("kind", ["png", "pdf"])
@@ -123,3 +128,16 @@ def test_suspending_an_outlet_hides_it_and_its_sticker_leads_to_the_help_page(ap
     assert api.client.http.get(f"/outlets/{code}").status_code == 200
     bad = patch({"status": "closed", "name": "x"})
     assert bad.status_code == 422 and {"status", "name"} <= set(bad.json_body["error"]["fields"])
+
+
+def test_a_bin_that_bends_the_structure_is_registered_with_a_warning(api, admin_headers):
+    from chalicelib.domain.identifiers import checksum_ok
+
+    # month 13 in a BIN: the checksum decides validity, the structure is only reported
+    number = next(f"9413400{n:04d}{d}" for n in range(10000) for d in "0123456789" if checksum_ok(f"9413400{n:04d}{d}"))
+    response = _post(api, "/admin/businesses", {"bin": number, "name": "ТОО «Странный»", "region": "71"}, admin_headers)
+    assert response.status_code == 201
+    assert response.json_body["warnings"] == ["registration month out of range"]
+    ok = _post(api, "/admin/businesses", {"bin": "961141000023", "name": "ТОО «Дәрумен Фарм»", "region": "71"},
+               admin_headers)
+    assert ok.json_body["warnings"] == []

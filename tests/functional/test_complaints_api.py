@@ -113,6 +113,7 @@ BAD_INPUTS = [
     ("malformed json", b'{"text": "abc', 400, "malformed_json", None),
     ("array body", b"[1, 2]", 400, "malformed_json", None),
     ("empty body", b"", 400, "malformed_json", None),
+    ("deeply nested", b'{"a":' * 3000 + b"1" + b"}" * 3000, 400, "malformed_json", None),
     ("text wrong type", {"outlet_code": "@", "text": 12345678901}, 422, "validation_failed", "text"),
     ("text missing", {"outlet_code": "@"}, 422, "validation_failed", "text"),
     ("text too short", {"outlet_code": "@", "text": "   short   "}, 422, "validation_failed", "text"),
@@ -298,3 +299,10 @@ def test_preview_without_a_sticker_uses_the_sector_like_the_submission(api, demo
     }).json_body
     assert preview["agency"]["id"] == submitted["agency"]["id"] == "arrfr"
     assert preview["method"] == submitted["routing"]["method"] == "sector"
+
+
+def test_the_tracking_token_may_come_in_a_header(api, demo):
+    body = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU}).json_body
+    ok = api.get(f"/complaints/{body['id']}", headers={"X-Tracking-Token": body["tracking_token"]})
+    assert ok.status_code == 200 and ok.json_body["id"] == body["id"]
+    assert api.get(f"/complaints/{body['id']}", headers={"X-Tracking-Token": "nope"}).status_code == 404
