@@ -1,6 +1,6 @@
 """Administrator's command-line tool: bulk onboarding from CSV, chain sticker PDFs, API keys.
 
-    python -m tools.admin import-csv outlets.csv [--out codes.csv]
+    python -m tools.admin import-csv outlets.csv [--out codes.csv] [--stickers outlets.pdf]
     python -m tools.admin stickers 940140000385 --out chain.pdf
     python -m tools.admin create-key --role admin --label "Aliya, MTI"
 
@@ -114,7 +114,7 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="outlet", file=sys.stderr, dynamic_ncols=True)
 
 
-def import_csv(client: AdminClient, path: Path, out: Path, workers: int) -> int:
+def import_csv(client: AdminClient, path: Path, out: Path, workers: int, stickers_pdf: Path | None = None) -> int:
     rows = read_rows(path)
     bad = [r for r in rows if r.errors]
     for row in bad:
@@ -170,23 +170,16 @@ def import_csv(client: AdminClient, path: Path, out: Path, workers: int) -> int:
     failed = len(rows) - len(results)
     print(f"{len(rows)} rows: {created} outlets created, {len(results) - created} already there, "
           f"{failed} failed; codes written to {out}")
+    if stickers_pdf and results:
+        imported = [results[line] for line in sorted(results)]
+        render_stickers([o for o in imported if o["status"] == "active"], stickers_pdf)
     return 1 if failed else 0
 
 
-def chain_stickers(client: AdminClient, bin: str, out: Path) -> int:
+def render_stickers(outlets: list[dict], out: Path) -> None:
+    """A4 sheets for outlets as the admin API returns them, rendered here rather than in Lambda."""
     from chalicelib import stickers
 
-    outlets, cursor = [], None
-    while True:
-        query = f"?limit=500" + (f"&cursor={cursor}" if cursor else "")
-        _, page, _ = client.request("GET", f"/admin/businesses/{bin}/outlets{query}")
-        outlets += [o for o in page["outlets"] if o["status"] == "active"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    if not outlets:
-        print(f"business {bin} has no active outlets", file=sys.stderr)
-        return 1
     qr_base = outlets[0]["qr_url"].rsplit("/", 1)[0]
     infos = [stickers.StickerInfo(code=o["code"], outlet_name=o["name"], business_name=o["business"]["name"])
              for o in outlets]
@@ -198,6 +191,21 @@ def chain_stickers(client: AdminClient, bin: str, out: Path) -> int:
         pdf = stickers.render_sheets_pdf(counted(), qr_base_url=qr_base)
     out.write_bytes(pdf)
     print(f"{len(infos)} stickers on {-(-len(infos) // 4)} A4 sheets written to {out}")
+
+
+def chain_stickers(client: AdminClient, bin: str, out: Path) -> int:
+    outlets, cursor = [], None
+    while True:
+        query = f"?limit=500" + (f"&cursor={cursor}" if cursor else "")
+        _, page, _ = client.request("GET", f"/admin/businesses/{bin}/outlets{query}")
+        outlets += [o for o in page["outlets"] if o["status"] == "active"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    if not outlets:
+        print(f"business {bin} has no active outlets", file=sys.stderr)
+        return 1
+    render_stickers(outlets, out)
     return 0
 
 
@@ -232,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     p_import.add_argument("csv", type=Path)
     p_import.add_argument("--out", type=Path, help="where to write the codes (default: <csv>.codes.csv)")
     p_import.add_argument("--workers", type=int, default=4)
+    p_import.add_argument("--stickers", type=Path, help="also write the imported outlets' stickers to this PDF")
     p_stickers = sub.add_parser("stickers", help="A4 sticker sheets (PDF) for every outlet of a business")
     p_stickers.add_argument("bin")
     p_stickers.add_argument("--out", type=Path, required=True)
@@ -248,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "import-csv":
             out = args.out or args.csv.with_suffix(".codes.csv")
-            return import_csv(client, args.csv, out, max(1, args.workers))
+            return import_csv(client, args.csv, out, max(1, args.workers), args.stickers)
         return chain_stickers(client, args.bin, args.out)
     except ApiError as exc:
         print(f"error: {exc}", file=sys.stderr)

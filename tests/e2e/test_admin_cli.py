@@ -31,8 +31,11 @@ def test_bulk_import_registers_outlets_once_and_reports_bad_rows(stack, tmp_path
     assert [r["status"] for r in result] == ["created"] * 10 + ["failed"]
     codes = [r["code"] for r in result[:10]]
     assert len(set(codes)) == 10 and all(r["qr_url"].endswith(r["code"]) for r in result[:10])
-    # AND a second run changes nothing: same codes, reported as existing
-    again = _cli(stack, "import-csv", str(source), "--out", str(out))
+    # AND a second run changes nothing: same codes, reported as existing; it can print their stickers
+    pdf = tmp_path / "imported.pdf"
+    again = _cli(stack, "import-csv", str(source), "--out", str(out), "--stickers", str(pdf))
+    assert "10 stickers on 3 A4 sheets" in again.stdout
+    assert pdf.read_bytes().count(b"/Type /Page") - pdf.read_bytes().count(b"/Type /Pages") == 3
     result2 = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["code"] for r in result2[:10]] == codes
     assert [r["status"] for r in result2[:10]] == ["existing"] * 10, again.stderr
