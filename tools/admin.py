@@ -196,7 +196,7 @@ def render_stickers(outlets: list[dict], out: Path) -> None:
 def chain_stickers(client: AdminClient, bin: str, out: Path) -> int:
     outlets, cursor = [], None
     while True:
-        query = f"?limit=500" + (f"&cursor={cursor}" if cursor else "")
+        query = "?limit=500" + (f"&cursor={cursor}" if cursor else "")
         _, page, _ = client.request("GET", f"/admin/businesses/{bin}/outlets{query}")
         outlets += [o for o in page["outlets"] if o["status"] == "active"]
         cursor = page["next_cursor"]

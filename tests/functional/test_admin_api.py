@@ -90,7 +90,7 @@ def test_list_outlets_of_a_business_pages_with_a_cursor(api, admin_headers, demo
 def test_sticker_downloads(api, admin_headers, demo, kind):
     code = demo["outlets"][0]["code"]
     response = api.client.http.get(f"/admin/outlets/{code}/sticker.{kind}",
-                                   headers={**admin_headers, "Accept": f"image/png,application/pdf"})
+                                   headers={**admin_headers, "Accept": "image/png,application/pdf"})
     assert response.status_code == 200
     if kind == "png":
         import zxingcpp

@@ -1,5 +1,4 @@
 """Catalogue, health and outlet cards."""
-from dataclasses import replace
 
 AGENCY_IDS = ["kzpp", "ktrm", "kgd", "ksek", "police", "azrk", "arrfr", "transport", "akimat", "mindigital"]
 

@@ -1,5 +1,4 @@
 """submit_complaint with in-memory fakes: the use case's rules without any AWS."""
-from datetime import datetime, timezone
 
 import pytest
 
