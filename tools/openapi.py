@@ -179,7 +179,8 @@ def build() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Qalqan API", "version": "1",
                  "description": "Consumer complaints for Kazakhstan: one window from a QR sticker to the state body. "
-                                "Errors always have the shape of the Error schema. The QR resolver "
+                                "Errors always have the shape of the Error schema; their messages follow Accept-Language (kk, ru, "
+                                "en). The QR resolver "
                                 "(QR_BASE_URL/<code>, a Lambda function URL) is not part of this API: it answers "
                                 "302 to the form, or an HTML page for a bad code."},
         "servers": [{"url": "http://127.0.0.1:8000", "description": "make run"}],

@@ -52,8 +52,10 @@
     },
     // Resolves with the JSON body; rejects with {net: true} or {status, error}.
     async api(path, body, headers) {
-      const init = body ? { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) }
-        : { headers: headers || {} };
+      // Accept-Language: the server then words its errors in the language the consumer chose.
+      const h = { "Accept-Language": Q.lang, ...headers };
+      const init = body ? { method: "POST", headers: { "Content-Type": "application/json", ...h }, body: JSON.stringify(body) }
+        : { headers: h };
       let r, j = null;
       try { r = await fetch(base + path, init); } catch (e) { throw { net: true }; }
       try { j = await r.json(); } catch (e) { /* empty or not JSON */ }

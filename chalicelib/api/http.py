@@ -12,6 +12,7 @@ import uuid
 
 from chalice import Response
 
+from chalicelib.api.messages import language, localise
 from chalicelib.domain.errors import (
     Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed,
 )
@@ -39,18 +40,20 @@ def json_response(body, *, status: int = 200, headers: dict | None = None) -> Re
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
-                   headers: dict | None = None) -> Response:
-    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return json_response(body, status=status, headers=headers)
+                   headers: dict | None = None, *, lang: str = "en") -> Response:
+    """The one error shape; `message` and field messages in `lang` (kk, ru or en)."""
+    message, fields = localise(code, message, fields or {}, lang)
+    body = {"error": {"code": code, "message": message, "fields": fields}}
+    return json_response(body, status=status, headers={"Content-Language": lang, **(headers or {})})
 
 
-def to_response(exc: DomainError) -> Response:
+def to_response(exc: DomainError, lang: str = "en") -> Response:
     if isinstance(exc, HttpError):
         status = exc.status
     else:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 422)
     headers = {"WWW-Authenticate": 'Bearer realm="qalqan"'} if status == 401 else None
-    return error_response(status, exc.code, exc.message, exc.fields, headers)
+    return error_response(status, exc.code, exc.message, exc.fields, headers, lang=lang)
 
 
 def outlet_code_param(raw: str) -> str:
@@ -91,7 +94,7 @@ def json_route(blueprint, path: str, *, methods=("GET",), cors=None, binary=Fals
             try:
                 result = view(**kwargs)
             except DomainError as exc:
-                return to_response(exc)
+                return to_response(exc, language(blueprint.current_request.headers.get("accept-language")))
             return result if isinstance(result, Response) else json_response(result)
 
         content_types = None if binary else [JSON]
@@ -111,18 +114,20 @@ def http_middleware(logger):
 
     def middleware(event, get_response):
         started = time.perf_counter()
+        lang = language(event.headers.get("accept-language"))
         request_id = event.headers.get("x-request-id") or event.context.get("requestId") or uuid.uuid4().hex
         try:
             response = get_response(event)
         except Exception:  # anything a view did not expect: log it, never leak it
             logger.exception("unhandled error", extra={"path": event.context.get("resourcePath")})
-            response = error_response(500, "internal_error", "Something went wrong on our side. Please try again.")
+            response = error_response(500, "internal_error", "Something went wrong on our side. Please try again.",
+                                      lang=lang)
         body = response.body
         if isinstance(body, dict) and "Code" in body and "Message" in body:
             # Chalice's own errors (405, 415, its 500) rewritten into our shape.
             code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                     415: "unsupported_media_type"}.get(response.status_code, "internal_error")
-            response = error_response(response.status_code, code, body["Message"], headers=response.headers)
+            response = error_response(response.status_code, code, body["Message"], headers=response.headers, lang=lang)
         response.headers["X-Request-Id"] = request_id
         logger.info("request", extra={
             "method": event.method, "route": event.context.get("resourcePath"),

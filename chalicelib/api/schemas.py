@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.catalog import load_catalog
 from chalicelib.domain.errors import ValidationFailed
@@ -25,13 +26,13 @@ _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 def _check_in(value: Optional[str], known, what: str) -> Optional[str]:
     if value is not None and value not in known:
-        raise ValueError(f"unknown {what} {value!r}")
+        raise PydanticCustomError(f"unknown_{what}", f"unknown {what} {{value}}", {"value": value})
     return value
 
 
 def _bin(value: str) -> str:
     if not checksum_ok(value):
-        raise ValueError("not a valid BIN/IIN: 12 digits with a correct check digit")
+        raise PydanticCustomError("invalid_bin", "not a valid BIN/IIN: 12 digits with a correct check digit")
     return value
 
 
@@ -44,7 +45,7 @@ def clean_text(value):
 
 def _has_words(value: str) -> str:
     if not any(unicodedata.category(ch).startswith("L") for ch in value):
-        raise ValueError("describe what happened in words")
+        raise PydanticCustomError("no_words", "describe what happened in words")
     return value
 
 
@@ -69,9 +70,9 @@ class ContactIn(BaseModel):
         try:
             number = phonenumbers.parse(value, "KZ")
         except phonenumbers.NumberParseException:
-            raise ValueError("not a phone number") from None
+            raise PydanticCustomError("invalid_phone", "not a phone number") from None
         if not phonenumbers.is_valid_number(number) or phonenumbers.region_code_for_number(number) != "KZ":
-            raise ValueError("not a valid Kazakhstan phone number (+7 7xx xxx xx xx)")
+            raise PydanticCustomError("invalid_phone", "not a valid Kazakhstan phone number (+7 7xx xxx xx xx)")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     @field_validator("email")
@@ -84,7 +85,8 @@ class ContactIn(BaseModel):
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise ValueError(f"not a valid email address: {exc}") from None
+            raise PydanticCustomError("invalid_email", "not a valid email address: {reason}",
+                                      {"reason": str(exc)}) from None
 
 
 class SellerIn(BaseModel):
@@ -136,9 +138,9 @@ class ComplaintIn(BaseModel):
             value = value.replace(tzinfo=KZ_TIME)  # the form sends local time without an offset
         now = datetime.now(timezone.utc)
         if value > now + timedelta(minutes=10):
-            raise ValueError("is in the future")
+            raise PydanticCustomError("in_future", "is in the future")
         if value < now - timedelta(days=3 * 365):
-            raise ValueError("is more than three years ago")
+            raise PydanticCustomError("too_old", "is more than three years ago")
         return value.astimezone(timezone.utc)
 
 
@@ -190,6 +192,12 @@ class OutletStatusIn(BaseModel):
     status: Literal["active", "suspended"]
 
 
+def _limits(err: dict) -> dict:
+    """The bounds a length error names, so a client (or the translated message) can say them."""
+    ctx = err.get("ctx") or {}
+    return {k: ctx[k] for k in ("min_length", "max_length") if k in ctx}
+
+
 def _parse(model: type[BaseModel], body: dict) -> BaseModel:
     try:
         return model.model_validate(body)
@@ -197,8 +205,7 @@ def _parse(model: type[BaseModel], body: dict) -> BaseModel:
         fields = {}
         for err in exc.errors(include_url=False):
             path = ".".join(str(part) for part in err["loc"]) or "body"
-            message = err["msg"].removeprefix("Value error, ")
-            fields.setdefault(path, {"code": err["type"], "message": message})
+            fields.setdefault(path, {"code": err["type"], "message": err["msg"], **_limits(err)})
         raise ValidationFailed("Some fields are invalid.", fields=fields) from None
 
 

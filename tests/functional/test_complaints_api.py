@@ -153,20 +153,21 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("case,body,status,code,field", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_gets_a_clear_4xx_and_stores_nothing(api, demo, case, body, status, code, field):
-    from chalicelib.domain.codes import display_code
+def _with_codes(body, demo):
+    """Put real outlet codes into a BAD_INPUTS body: a good one, a typo of it, or an unknown one."""
+    from chalicelib.domain.codes import display_code, new_outlet_code
 
+    if not isinstance(body, dict) or body.get("outlet_code") not in ("@", "!typo", "!unknown"):
+        return body
     good = _code(demo, "grocery")
     substitutes = {"@": good, "!typo": display_code(good[:-1] + ("0" if good[-1] != "0" else "1")),
-                   "!unknown": None}
-    if isinstance(body, dict) and body.get("outlet_code") in substitutes:
-        if body["outlet_code"] == "!unknown":
-            from chalicelib.domain.codes import new_outlet_code
+                   "!unknown": new_outlet_code()}
+    return {**body, "outlet_code": substitutes[body["outlet_code"]]}
 
-            substitutes["!unknown"] = new_outlet_code()
-        body = {**body, "outlet_code": substitutes[body["outlet_code"]]}
-    response = api.post("/complaints", body)
+
+@pytest.mark.parametrize("case,body,status,code,field", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_gets_a_clear_4xx_and_stores_nothing(api, demo, case, body, status, code, field):
+    response = api.post("/complaints", _with_codes(body, demo))
     assert response.status_code == status, response.json_body
     error = response.json_body["error"]
     assert error["code"] == code and error["message"]
@@ -306,3 +307,26 @@ def test_the_tracking_token_may_come_in_a_header(api, demo):
     ok = api.get(f"/complaints/{body['id']}", headers={"X-Tracking-Token": body["tracking_token"]})
     assert ok.status_code == 200 and ok.json_body["id"] == body["id"]
     assert api.get(f"/complaints/{body['id']}", headers={"X-Tracking-Token": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("lang,word", [("kk", "өрістер"), ("ru", "поля")])
+def test_errors_speak_the_consumers_language(api, demo, lang, word):
+    from chalicelib.api.messages import FIELDS
+
+    response = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": "коротко",
+                                        "contact": {"phone": "123"}}, {"Accept-Language": f"{lang}-KZ,en;q=0.5"})
+    error = response.json_body["error"]
+    assert response.headers["Content-Language"] == lang and word in error["message"]
+    assert error["fields"]["text"]["message"] == FIELDS["string_too_short"][lang].format(min_length=10)
+    assert error["fields"]["text"]["min_length"] == 10
+    assert error["fields"]["contact.phone"]["message"] == FIELDS["invalid_phone"][lang]
+
+
+@pytest.mark.parametrize("case,body,status,code,field", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_every_consumer_error_has_kazakh_and_russian_text(api, demo, case, body, status, code, field):
+    from chalicelib.api.messages import ERRORS, FIELDS
+
+    error = api.post("/complaints", _with_codes(body, demo), {"Accept-Language": "kk"}).json_body["error"]
+    assert code in ERRORS
+    for detail in error["fields"].values():
+        assert detail["code"] in FIELDS, detail
