@@ -86,3 +86,16 @@ class FakeKeys:
         if key_hash in self.items:
             raise AlreadyExists("exists")
         self.items[key_hash] = {"role": role, "scope": scope, "label": label, "revoked": False}
+
+
+_LOOK_ALIKES = str.maketrans({"A": "А", "B": "В", "E": "Е", "K": "К", "M": "М", "H": "Н", "P": "Р", "C": "С",
+                              "T": "Т", "X": "Х", "Y": "Ү"})
+
+
+def cyrillic_spelling(demo) -> tuple[str, str]:
+    """A demo outlet's code and the same code typed with Cyrillic look-alike letters."""
+    for outlet in demo["outlets"]:
+        spelled = outlet["code"].translate(_LOOK_ALIKES)
+        if spelled != outlet["code"]:
+            return outlet["code"], spelled
+    raise AssertionError("no demo code has a letter with a Cyrillic look-alike")

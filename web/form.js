@@ -35,7 +35,9 @@
     cats.push({ id: "other", name: other ? other.name : null });
     fill($("category"), "cat_none", cats.map((c) => [c.id, nm(c.name) || t("other")]));
     const regions = catalog ? catalog.regions.map((r) => [r.code, nm(r.name)]) : [];
-    fill($("business_region"), "region_ph", regions.sort((a, b) => coll.compare(a[1], b[1])));
+    // Sort by the proper name: "г. Алматы" under А and "область Абай" under А, not under г and о.
+    const key = (s) => s.replace(/^(г\.|область)\s+/, "");
+    fill($("business_region"), "region_ph", regions.sort((a, b) => coll.compare(key(a[1]), key(b[1]))));
   }
   function fill(sel, first, items) {
     const v = sel.value;
@@ -49,9 +51,9 @@
   const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   // Same normalisation as the server: separators dropped, O read as 0, I and L as 1.
   // Same reading as the server (domain/codes.py): NFKC, Cyrillic look-alikes, O->0, I/L->1.
-  const CYR = { "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "З": "3", "І": "1", "Ӏ": "1" };
+  const CYR = { "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ұ": "Y", "З": "3", "І": "1", "Ӏ": "1" };
   const normCode = (s) => s.normalize("NFKC").toUpperCase().replace(/[\s\-_.\u2010-\u2014]/g, "")
-    .replace(/[АВЕКМНОРСТХУЗІӀ]/g, (c) => CYR[c]).replace(/O/g, "0").replace(/[IL]/g, "1");
+    .replace(/[АВЕКМНОРСТХУҮҰЗІӀ]/g, (c) => CYR[c]).replace(/O/g, "0").replace(/[IL]/g, "1");
   function codeProblem(c) {
     if (!/^[0-9A-HJKMNP-TV-Z]{8}$/.test(c)) return "e_code";
     let v = 0;
@@ -373,5 +375,10 @@
   fillSelects();
   loadCatalog();
   if (FROM_QR) lookup(FROM_QR, true);
-  else { $("choice").hidden = false; renderMode(); }
+  else {
+    // ?seller=none: the QR help page's "complain without a code" link opens the no-sticker form.
+    if (qs.get("seller") === "none") $("mode_none").checked = true;
+    $("choice").hidden = false;
+    renderMode();
+  }
 })();

@@ -58,11 +58,13 @@ def to_response(exc: DomainError, lang: str = "en") -> Response:
 
 def outlet_code_param(raw: str) -> str:
     """A path's outlet code in canonical form, or a 400 that tells a typo from a malformed code."""
+    from urllib.parse import unquote
+
     from chalicelib.domain.codes import parse_outlet_code
     from chalicelib.domain.errors import InvalidOutletCode
 
     try:
-        return parse_outlet_code(raw)
+        return parse_outlet_code(unquote(raw))  # a code with Cyrillic look-alikes arrives percent-encoded
     except InvalidOutletCode as exc:
         raise HttpError(400, exc.code, exc.message, fields={"code": exc.fields["outlet_code"]}) from None
 

@@ -7,7 +7,7 @@ consumer to the form, which looks the outlet up again by itself.
 from __future__ import annotations
 
 import html
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 from chalicelib.domain import codes
 from chalicelib.domain.errors import InvalidOutletCode
@@ -63,7 +63,7 @@ def _page(status: int, reason: str, typed: str, headers: dict, form_url: str) ->
     first = _TEXT[langs[0]]
     labels = " / ".join(_TEXT[lang]["label"] for lang in langs)
     body = f"""<!doctype html><html lang="{langs[0]}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>Qalqan</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Qalqan</title><link rel="icon" href="data:,">
 <style>body{{font:17px/1.5 system-ui,sans-serif;max-width:34rem;margin:1rem auto;padding:0 1rem;color:#1b1f24}}
 h1{{font-size:1.3rem}}h2{{font-size:1.05rem;margin:.8rem 0 .2rem}}input,button,a.b{{font:inherit;padding:.7rem;
 border-radius:.4rem;border:2px solid #0b5cab}}input{{width:100%;box-sizing:border-box;text-transform:uppercase}}
@@ -90,9 +90,10 @@ def resolve(event: dict, *, find_outlet, settings, logger) -> dict:
     """Answer one function-URL request. `rawPath` ends in the code; `?code=` comes from the retype form."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     query = parse_qs(event.get("rawQueryString") or "")
-    segments = [s for s in (event.get("rawPath") or "/").split("/") if s]
+    # rawPath is percent-encoded: a code typed with Cyrillic look-alikes arrives as %D0%A5...
+    segments = [unquote(s) for s in (event.get("rawPath") or "/").split("/") if s]
     typed = (query.get("code") or [""])[0] or (segments[-1] if segments and segments[-1].lower() != "q" else "")
-    form_url = settings.form_url()
+    form_url = f"{settings.form_url()}?seller=none"
     if not typed:
         return _page(200, "enter", "", headers, form_url)
     try:

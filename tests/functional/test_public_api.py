@@ -32,9 +32,15 @@ def test_outlet_card_shows_public_data_and_no_identifiers(api, demo):
 
 
 def test_outlet_card_accepts_what_people_type(api, demo):
+    from urllib.parse import quote
+
     code = demo["outlets"][0]["code"]
     typed = f"{code[:4].lower()} - {code[4:].lower()}".replace("0", "o").replace("1", "l")
     assert api.get(f"/outlets/{typed}").json_body["code"] == code
+    from tests.fakes import cyrillic_spelling
+
+    code, cyrillic = cyrillic_spelling(demo)
+    assert api.get(f"/outlets/{quote(cyrillic)}").json_body["code"] == code
 
 
 def test_outlet_card_errors(api, demo, services):

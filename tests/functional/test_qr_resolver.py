@@ -38,7 +38,7 @@ def test_a_mistyped_code_gets_a_helpful_page_in_three_languages(client, demo):
     assert response["headers"]["Content-Type"].startswith("text/html")
     assert '<html lang="kk"' in page
     assert "опечатка" in page and "typo" in page and "қате" in page
-    assert 'name="code"' in page and 'href="http://127.0.0.1:8000/"' in page
+    assert 'name="code"' in page and 'href="http://127.0.0.1:8000/?seller=none"' in page
 
 
 def test_unknown_and_suspended_codes_get_the_page_not_an_error(client, demo):
@@ -98,3 +98,13 @@ def test_the_resolver_path_never_imports_pillow_or_qrcode():
     # THEN it answered and neither Pillow, qrcode nor pydantic was loaded
     assert result["status"] in (400, 404)
     assert result["mods"] == []
+
+
+def test_a_link_with_cyrillic_look_alikes_arrives_percent_encoded_and_still_resolves(client, demo):
+    from urllib.parse import quote
+
+    from tests.fakes import cyrillic_spelling
+
+    code, cyrillic = cyrillic_spelling(demo)
+    response = _invoke(client, "/" + quote(cyrillic))
+    assert response["statusCode"] == 302 and response["headers"]["Location"].endswith(f"?o={code}&ch=qr")

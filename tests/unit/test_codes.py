@@ -83,3 +83,4 @@ def test_codes_typed_on_a_cyrillic_keyboard_or_full_width_are_read():
     assert codes.parse_outlet_code("VVR71Х6В") == code  # Cyrillic Х and В
     assert codes.parse_outlet_code("vvr7-1х6в") == code  # lower-case Cyrillic
     assert codes.parse_outlet_code("ＶＶＲ７１Ｘ６Ｂ") == code  # full-width
+    assert codes.parse_outlet_code("Ү8N1-NQ6Z") == "Y8N1NQ6Z"  # Kazakh Ү looks exactly like Y
