@@ -126,7 +126,8 @@ class DynamoComplaints:
             outlet_address=c.outlet_address, contact=contact,
             share_contact_with_business=c.share_contact_with_business, incident_at=c.incident_at,
             routing=c.routing.to_dict(), agency_id=c.agency_id, agency_region=f"{c.agency_id}#{c.region}",
-            queued_at=f"{_iso(c.created_at)}#{c.id}", business_due_at=c.business_due_at,
+            # microseconds, so a queue keeps arrival order within a second; the id breaks exact ties
+            queued_at=f"{c.created_at.isoformat(timespec='microseconds')}#{c.id}", business_due_at=c.business_due_at,
             agency_due_at=_iso(c.agency_due_at),
             open_bucket="open" if (c.is_open and c.agency_due_at) else None,
             timeline=[TimelineMap(at=e.at, type=e.type, actor=e.actor, agency_id=e.agency_id, note=e.note)
