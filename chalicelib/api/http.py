@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every blueprint: JSON bodies, the one error shape, auth, routes.
+"""HTTP plumbing shared by every blueprint: JSON bodies, the one error shape, routes, middleware.
 
 Chalice turns any exception raised in a view into its own 500 body before middleware sees it, so
 views are registered through `json_route`, which maps domain errors to HTTP here, in one place.
