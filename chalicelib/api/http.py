@@ -99,9 +99,8 @@ def json_route(blueprint, path: str, *, methods=("GET",), cors=None, binary=Fals
                 return to_response(exc, language(blueprint.current_request.headers.get("accept-language")))
             return result if isinstance(result, Response) else json_response(result)
 
-        content_types = None if binary else [JSON]
         options = {"methods": list(methods), "cors": cors}
-        if content_types and any(m in ("POST", "PUT", "PATCH") for m in methods):
+        if not binary and any(m in ("POST", "PUT", "PATCH") for m in methods):
             # Accept any content type and judge the body ourselves: a 415 from Chalice would not
             # have our error shape, and forms sometimes send text/plain.
             options["content_types"] = [JSON, "text/plain", "application/x-www-form-urlencoded"]

@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib.domain import codes
-from chalicelib.domain.errors import AlreadyExists, BusinessNotFound, Conflict, IdempotencyKeyReused, field_error
+from chalicelib.domain.errors import AlreadyExists, BusinessNotFound, Conflict, field_error
 from chalicelib.domain.identifiers import kind_of
-from chalicelib.domain.model import Business, Outlet, fingerprint
+from chalicelib.domain.model import Business, Outlet
+from chalicelib.services.idempotency import request_fingerprint, same_request
 from chalicelib.services.ports import ApiKeyRepository, BusinessRepository, Clock, OutletRepository
 
 
@@ -60,8 +61,7 @@ def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outl
             "Register the business before its outlets.",
             fields=field_error("business_bin", "unknown_business", "no business with this BIN is registered"),
         )
-    payload = {k: v for k, v in cmd.__dict__.items() if k != "idempotency_key"}
-    request_fingerprint = fingerprint(payload)
+    digest = request_fingerprint(cmd)
     key = cmd.idempotency_key
     code = (codes.outlet_code_from_digest(codes.keyed_digest(secret, "outlet-idempotency", key))
             if key else codes.new_outlet_code())
@@ -69,7 +69,7 @@ def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outl
         outlet = Outlet(
             code=code, business_bin=business.bin, business_name=business.name, name=cmd.name,
             address=cmd.address, region=cmd.region, sector=cmd.sector, created_at=clock.now(),
-            kato=cmd.kato, external_ref=cmd.external_ref, fingerprint=request_fingerprint,
+            kato=cmd.kato, external_ref=cmd.external_ref, fingerprint=digest,
         )
         try:
             outlets.add(outlet)
@@ -79,12 +79,7 @@ def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outl
                 code = codes.new_outlet_code()
                 continue
             existing = outlets.get(code, consistent=True)  # the first attempt's write may be milliseconds old
-            if existing is None or existing.fingerprint != request_fingerprint:
-                raise IdempotencyKeyReused(
-                    "This Idempotency-Key was already used for a different outlet.",
-                    fields=field_error("Idempotency-Key", "reused", "already used with a different request"),
-                )
-            return existing, False
+            return same_request(existing, digest, what="outlet"), False
     raise RuntimeError("could not allocate an outlet code")
 
 

@@ -1,18 +1,19 @@
 """Use cases on complaints: submit, preview the routing, show the status to the complainant."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib.domain import codes
 from chalicelib.domain.calendar import DeadlineRules
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.errors import (
-    AlreadyExists, ComplaintNotFound, IdempotencyKeyReused, InvalidOutletCode, ValidationFailed, field_error,
+    AlreadyExists, ComplaintNotFound, InvalidOutletCode, ValidationFailed, field_error,
 )
-from chalicelib.domain.model import Complaint, Contact, Outlet, TimelineEntry, fingerprint
+from chalicelib.domain.model import Complaint, Contact, Outlet, TimelineEntry
 from chalicelib.domain.routing import RoutingDecision, route
 from chalicelib.domain.text import detect_language
+from chalicelib.services.idempotency import request_fingerprint, same_request
 from chalicelib.services.ports import BusinessRepository, Clock, ComplaintRepository, OutletRepository
 
 
@@ -40,12 +41,6 @@ class SubmitComplaint:
     share_contact_with_business: bool = False
     incident_at: datetime | None = None
     idempotency_key: str | None = None
-
-    def payload(self) -> dict:
-        """What the client asked for, without the key: equal payloads mean a retry."""
-        data = asdict(self)
-        data.pop("idempotency_key")
-        return data
 
 
 @dataclass(frozen=True)
@@ -127,19 +122,20 @@ def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, busines
     suspended in between), so a consumer never loses the tracking link of a complaint that exists.
     """
     cmd = _canonical(cmd)
-    request_fingerprint = fingerprint(cmd.payload())
+    digest = request_fingerprint(cmd)
     key = cmd.idempotency_key
     complaint_id = codes.complaint_id_for_key(secret, key) if key else codes.new_complaint_id()
     try:
         seller = resolve_seller(cmd, outlets=outlets, businesses=businesses)
     except ValidationFailed:
         if key:
-            replay = _replay(complaint_id, request_fingerprint, complaints=complaints, secret=secret, strict=False)
-            if replay:
-                return replay
+            # A strongly consistent read: the first attempt's write may be milliseconds old.
+            existing = complaints.get(complaint_id, consistent=True)
+            if existing is not None:
+                return _replayed(same_request(existing, digest, what="complaint"), secret)
         raise
     decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog)
-    complaint = _new_complaint(complaint_id, cmd, seller, decision, clock.now(), rules, request_fingerprint)
+    complaint = _new_complaint(complaint_id, cmd, seller, decision, clock.now(), rules, digest)
     for _ in range(3):
         try:
             complaints.add(complaint)
@@ -149,23 +145,13 @@ def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, busines
                 # A random id collided (about 1 in 2^60): draw another.
                 complaint = replace(complaint, id=codes.new_complaint_id())
                 continue
-            return _replay(complaint.id, request_fingerprint, complaints=complaints, secret=secret, strict=True)
+            existing = complaints.get(complaint.id, consistent=True)
+            return _replayed(same_request(existing, digest, what="complaint"), secret)
     raise RuntimeError("could not allocate a complaint id")
 
 
-def _replay(complaint_id: str, request_fingerprint: str, *, complaints: ComplaintRepository, secret: str,
-            strict: bool) -> Submission | None:
-    """The stored answer for a retried request; a different request under the same key is a conflict."""
-    # A strongly consistent read: the first attempt's write may be milliseconds old.
-    existing = complaints.get(complaint_id, consistent=True)
-    if existing is not None and existing.fingerprint == request_fingerprint:
-        return Submission(existing, codes.tracking_token(secret, existing.id), created=False)
-    if existing is None and not strict:
-        return None
-    raise IdempotencyKeyReused(
-        "This Idempotency-Key was already used for a different complaint.",
-        fields=field_error("Idempotency-Key", "reused", "already used with a different request"),
-    )
+def _replayed(existing: Complaint, secret: str) -> Submission:
+    return Submission(existing, codes.tracking_token(secret, existing.id), created=False)
 
 
 def _new_complaint(complaint_id: str, cmd: SubmitComplaint, seller: Seller, decision: RoutingDecision,
