@@ -56,6 +56,7 @@ def test_the_retype_form_posts_back_a_code(client, demo):
     code = demo["outlets"][0]["code"]
     response = _invoke(client, "/", query=f"code={code[:4]}-{code[4:]}")
     assert response["statusCode"] == 302
+    assert response["headers"]["Location"] == f"http://127.0.0.1:8000/?o={code}&ch=qr"
 
 
 def test_the_bare_resolver_shows_the_entry_form(client, demo):
