@@ -24,6 +24,28 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q tests
 
+# Real-browser tests: Playwright drives Debian's Chromium (Playwright's own browser download is not used).
+# Installs what is missing, or stops saying what is; never skips. `make test` ignores tests/browser.
+.PHONY: test-browser
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_STAMP := $(VENV)/.browser-installed
+$(BROWSER_STAMP): requirements-browser.txt | $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	touch $(BROWSER_STAMP)
+
+test-browser: $(STAMP) $(BROWSER_STAMP)
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Chromium is missing at $(CHROMIUM): installing Debian's chromium package"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || exit 1; \
+	  else \
+	    echo "make test-browser needs Chromium at $(CHROMIUM). Install it with 'sudo apt-get install -y chromium'" \
+	      "(Debian/Ubuntu), or pass CHROMIUM=/path/to/chromium." >&2; exit 1; \
+	  fi; \
+	  [ -x "$(CHROMIUM)" ] || { echo "apt-get did not install $(CHROMIUM)" >&2; exit 1; }; \
+	fi
+	QALQAN_BROWSER_TESTS=1 QALQAN_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser
+
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
