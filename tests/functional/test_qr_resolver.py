@@ -37,8 +37,48 @@ def test_a_mistyped_code_gets_a_helpful_page_in_three_languages(client, demo):
     page = response["body"]
     assert response["headers"]["Content-Type"].startswith("text/html")
     assert '<html lang="kk"' in page
-    assert "опечатка" in page and "typo" in page and "қате" in page
+    assert "<h2>Кодта қате бар</h2>" in page and "<h2>В коде опечатка</h2>" in page and "<h2>The code has a typo</h2>" in page
+    # the outlet is «not found» only when it is unknown, never for a typo
+    assert "не найден" not in page and "табылмады" not in page
     assert 'name="code"' in page and 'href="http://127.0.0.1:8000/?seller=none"' in page
+
+
+def _between(page, start, end):
+    return page[page.index(start) + len(start):page.index(end, page.index(start))]
+
+
+def test_the_help_page_is_accessible_in_each_language(client, demo):
+    from chalicelib.domain.codes import new_outlet_code
+
+    # GIVEN a Russian speaker's browser WHEN the code is well formed but no outlet has it
+    response = _invoke(client, f"/{new_outlet_code()}", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
+    assert response["statusCode"] == 404
+    page = response["body"]
+    # THEN the page has one main landmark holding all of its content
+    assert page.count("<main>") == 1 and page.count("</main>") == 1
+    assert page.index("<main>") < page.index("<h1>") and page.index("</a>") < page.index("</main>")
+    # AND each language's part is marked, the preferred one first, the page itself in it
+    assert '<html lang="ru"' in page
+    sections = [page.index(f'<section lang="{lang}">') for lang in ("ru", "en", "kk")]
+    assert sections == sorted(sections)
+    assert "<h2>Торговая точка не найдена</h2>" in page and "<title>Торговая точка не найдена — Qalqan</title>" in page
+    # AND the label, the button and the link say their words in all three languages, each part with its lang
+    label = _between(page, '<label for="code">', "</label>")
+    assert label == ('<span lang="ru">Код с наклейки</span> / <span lang="en">Code from the sticker</span> / '
+                     '<span lang="kk">Жапсырмадағы код</span>')
+    button = _between(page, '<button type="submit">', "</button>")
+    assert button == '<span lang="ru">Найти</span> / <span lang="en">Find</span> / <span lang="kk">Іздеу</span>'
+    link = _between(page, 'seller=none">', "</a>")
+    assert link == ('<span lang="ru">Подать жалобу без кода</span> / <span lang="en">Complain without a code</span> / '
+                    '<span lang="kk">Кодсыз шағым беру</span>')
+
+
+def test_the_entry_page_without_accept_language_still_shows_all_three(client, demo):
+    page = _invoke(client, "/")["body"]
+    assert '<html lang="en"' in page and "<main>" in page
+    for lang in ("kk", "ru", "en"):
+        # the section, then the label's, the button's and the link's parts
+        assert page.count(f'<section lang="{lang}">') == 1 and page.count(f'<span lang="{lang}">') == 3
 
 
 def test_unknown_and_suspended_codes_get_the_page_not_an_error(client, demo):
