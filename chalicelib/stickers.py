@@ -22,6 +22,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_Q
 
+from chalicelib import i18n
 from chalicelib.domain.codes import display_code
 
 DPI = 300
@@ -55,19 +56,28 @@ HEADER_HEIGHT = mm(12)
 QR_TARGET = mm(62)  # the QR symbol with its quiet zone
 QR_MIN_MODULE = 4  # px (0.34 mm): a floor, reached only if a base URL were absurdly long
 
-TEXT = {
-    "brand": "Қалқан · Qalqan",
-    "cta": (
-        ("kk", "Шағымыңыз бар ма?", "QR-кодты сканерлеңіз"),
-        ("ru", "Есть жалоба?", "Отсканируйте QR-код"),
-        ("en", "Have a complaint?", "Scan the QR code"),
-    ),
-    "code_label": {True: "Код / Code", False: "Код"},  # the word is the same in Kazakh and Russian
-    "type_code": {
-        True: "Кодты енгізіңіз · Введите код · Enter the code:",
-        False: "Кодты енгізіңіз · Введите код:",
-    },
-}
+
+def _sticker_text() -> dict:
+    """The sticker's words from chalicelib.i18n, arranged as the layout draws them.
+
+    `code_label` and `type_code` are keyed by whether English is printed. A word spelled the same in two
+    languages (Kazakh and Russian «Код») is printed once.
+    """
+    def joined(key: str, langs: Sequence[str], sep: str) -> str:
+        return sep.join(dict.fromkeys(i18n.text(key, lang) for lang in langs))
+
+    with_en, without_en = i18n.LANGUAGES, tuple(lang for lang in i18n.LANGUAGES if lang != "en")
+    return {
+        "brand": i18n.BRAND,
+        "cta": tuple((lang, i18n.text("sticker.question", lang), i18n.text("sticker.scan", lang))
+                     for lang in i18n.LANGUAGES),
+        "code_label": {True: joined("sticker.code", with_en, " / "), False: joined("sticker.code", without_en, " / ")},
+        "type_code": {True: joined("sticker.type_code", with_en, " · ") + ":",
+                      False: joined("sticker.type_code", without_en, " · ") + ":"},
+    }
+
+
+TEXT = _sticker_text()
 
 
 @dataclass(frozen=True)
