@@ -184,6 +184,15 @@ FIELDS = {
     },
     "greater_than": {"kk": "{gt} мәнінен үлкен болуы керек.", "ru": "Должно быть больше {gt}.", "en": "Must be greater than {gt}."},
     "less_than": {"kk": "{lt} мәнінен кіші болуы керек.", "ru": "Должно быть меньше {lt}.", "en": "Must be less than {lt}."},
+    "union_tag_invalid": {"kk": "Рұқсат етілмеген мән.", "ru": "Недопустимое значение.", "en": "Value not allowed."},
+    "union_tag_not_found": {"kk": "Міндетті өріс.", "ru": "Обязательное поле.", "en": "Required field."},
+    "value_error": {"kk": "Мәні дұрыс емес.", "ru": "Неверное значение.", "en": "Invalid value."},
+    "date_future": {"kk": "Болашақтағы күн болуы керек.", "ru": "Дата должна быть в будущем.", "en": "Must be a future date."},
+    "datetime_future": {
+        "kk": "Болашақтағы күн мен уақыт болуы керек.",
+        "ru": "Дата и время должны быть в будущем.",
+        "en": "Must be a future date and time.",
+    },
     "invalid_stars": {
         "kk": "1-ден 5-ке дейін жұлдызша қойыңыз.",
         "ru": "Поставьте от 1 до 5 звёзд.",
@@ -199,6 +208,16 @@ FIELDS = {
         "kk": "Нысан (JSON object) болуы керек.",
         "ru": "Должно быть объектом (JSON object).",
         "en": "Must be an object (JSON object).",
+    },
+    "model_attributes_type": {
+        "kk": "Нысан (JSON object) болуы керек.",
+        "ru": "Должно быть объектом (JSON object).",
+        "en": "Must be an object (JSON object).",
+    },
+    "date_from_datetime_inexact": {
+        "kk": "Уақытсыз тек күні керек (ЖЖЖЖ-АА-КК).",
+        "ru": "Нужна только дата, без времени (ГГГГ-ММ-ДД).",
+        "en": "A date without a time is needed (YYYY-MM-DD).",
     },
     "date_type": {"kk": "Күні болуы керек.", "ru": "Должна быть дата.", "en": "Must be a date."},
     "date_parsing": {
