@@ -1,12 +1,15 @@
-"""Qalqan's Chalice app: builds `app`, registers the blueprints, the middleware and the QR resolver."""
+"""Qalqan's Chalice app: builds `app`, registers the rooms by audience, the middleware, the QR resolver
+and the scheduled deadline sweep. Nothing else lives here."""
 from aws_lambda_powertools import Logger
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api.admin import admin_api
-from chalicelib.api.deps import container
+from chalicelib.api.agency import agency_api
+from chalicelib.api.business import business_api
 from chalicelib.api.http import http_middleware
 from chalicelib.api.public import public_api
 from chalicelib.api.resolver import resolve
+from chalicelib.bootstrap import container
 from chalicelib.settings import get_settings
 
 settings = get_settings()
@@ -16,6 +19,8 @@ app.api.binary_types.append("application/pdf")
 app.register_middleware(http_middleware(logger), "http")
 app.register_blueprint(public_api)
 app.register_blueprint(admin_api, url_prefix="/admin")
+app.register_blueprint(agency_api, url_prefix="/agency")
+app.register_blueprint(business_api, url_prefix="/business")
 
 
 @app.lambda_function(name="qr_resolver")
@@ -23,3 +28,16 @@ def qr_resolver(event, context):
     """Function URL handler for QR_BASE_URL/<code>."""
     # The container is built inside the lookup, so even a wiring failure ends in the form, not a 5xx.
     return resolve(event, find_outlet=lambda code: container().outlets.get(code), settings=settings, logger=logger)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="deadline_sweep")
+def deadline_sweep(event):
+    """Flag overdue business answers and agency decisions (the same sweep as POST /admin/jobs/deadlines)."""
+    from chalicelib.services.cases import sweep_deadlines
+
+    c = container()
+    report = sweep_deadlines(c.clock.now(), complaints=c.complaints, clock=c.clock)
+    logger.info("deadline sweep", extra={"checked": report.checked, "business_overdue": report.business_overdue,
+                                         "agency_overdue": report.agency_overdue})
+    return {"checked": report.checked, "business_overdue": report.business_overdue,
+            "agency_overdue": report.agency_overdue}

@@ -23,9 +23,9 @@ ENV = {
 CASES = {
     "import boto3": "import boto3",
     "import app": "import app",
-    "import app + wire DynamoDB (first request)": "import app\nfrom chalicelib.api.deps import container\ncontainer()",
+    "import app + wire DynamoDB (first request)": "import app\nfrom chalicelib.bootstrap import container\ncontainer()",
     "+ request validation (first POST /complaints)": (
-        "import app\nfrom chalicelib.api.deps import container\ncontainer()\nimport chalicelib.api.schemas"
+        "import app\nfrom chalicelib.bootstrap import container\ncontainer()\nimport chalicelib.api.schemas"
     ),
     "sticker rendering modules (admin only)": "import chalicelib.stickers",
 }

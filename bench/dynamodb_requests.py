@@ -53,7 +53,7 @@ def main() -> None:
 
     with mock_aws():
         from chalicelib.adapters.tables import create_tables
-        from chalicelib.api.deps import container
+        from chalicelib.bootstrap import container
 
         create_tables()
         from local.seed import seed_demo

@@ -67,11 +67,11 @@ def _load(path: Path) -> list[dict]:
 
 def evaluate(items: list[dict], *, with_category: bool = False) -> list[dict]:
     """Route each item; returns one result row per item."""
-    catalog = load_catalog()
+    catalog, rules = load_catalog(), load_rules()
     rows = []
     for item in items:
         category = DEV_TO_CATALOGUE.get(item.get("category", "")) if with_category else None
-        decision = route(text=item["text"], category=category, catalog=catalog)
+        decision = route(text=item["text"], category=category, catalog=catalog, rules=rules)
         ok = {item["agency"], *item.get("also_ok", [])}
         rows.append({
             "id": item["id"], "lang": item.get("lang", "?"), "expected": item["agency"], "also_ok": item.get("also_ok", []),

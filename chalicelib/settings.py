@@ -26,6 +26,13 @@ class Settings:
     secret_value: str = field(default="", repr=False)
     secret_parameter: str | None = None
     max_body_bytes: int = 64 * 1024
+    # The contact vault (complainants' names, phones, emails) may live on a DynamoDB-compatible store in
+    # Kazakhstan while everything else runs in AWS: its own endpoint and region (personal-data law No. 94-V).
+    contact_vault_endpoint: str | None = None
+    contact_vault_region: str = ""
+    # Work-queue polls read only changes at least this old, so a write that started earlier but committed
+    # later (or an index still catching up) is never skipped by a cursor.
+    queue_settle_seconds: float = 3.0
 
     @cached_property
     def secret(self) -> str:
@@ -87,11 +94,23 @@ def load_settings(env: dict | None = None) -> Settings:
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
     if not region:
         problems.append("AWS_REGION must be set (personal data must stay in the chosen region)")
+    vault_endpoint = env.get("CONTACT_VAULT_ENDPOINT") or None
+    if vault_endpoint:
+        _url("CONTACT_VAULT_ENDPOINT", vault_endpoint, problems)
+    try:
+        settle = float(env.get("QUEUE_SETTLE_SECONDS", "3"))
+        if not 0 <= settle <= 60:
+            raise ValueError
+    except ValueError:
+        problems.append("QUEUE_SETTLE_SECONDS must be a number of seconds from 0 to 60")
+        settle = 0.0
     if problems:
         raise ConfigurationError("; ".join(problems))
     return Settings(
         stage=stage, aws_region=region, table_prefix=prefix, qr_base_url=qr_base,
         web_base_url=web_base, log_level=log_level, secret_value=secret, secret_parameter=parameter,
+        contact_vault_endpoint=vault_endpoint, contact_vault_region=env.get("CONTACT_VAULT_REGION") or region,
+        queue_settle_seconds=settle,
     )
 
 

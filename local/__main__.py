@@ -32,6 +32,8 @@ def configure_environment(port: int, moto_endpoint: str) -> None:
         "QALQAN_SECRET": os.environ.get("QALQAN_SECRET", LOCAL_SECRET),
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Qalqan",
     })
+    # Writes and reads share one process and moto has no index lag: a short settle keeps queues snappy.
+    os.environ.setdefault("QUEUE_SETTLE_SECONDS", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
@@ -43,6 +45,19 @@ def start_moto():
     server.start()
     host, port = server.get_host_and_port()
     return server, f"http://{host}:{port}"
+
+
+def sweep_every(seconds: float, stop: threading.Event) -> None:
+    """What the scheduled Lambda does in AWS: the deadline sweep, here every minute."""
+    from chalicelib.bootstrap import container
+    from chalicelib.services.cases import sweep_deadlines
+
+    while not stop.wait(seconds):
+        c = container()
+        try:
+            sweep_deadlines(c.clock.now(), complaints=c.complaints, clock=c.clock)
+        except Exception as exc:  # a failed sweep is retried next minute; the server keeps serving
+            print(f"deadline sweep failed: {exc.__class__.__name__}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from local.server import build_server  # imports app: only after the environment is set
     from chalicelib.adapters.tables import create_tables
-    from chalicelib.api.deps import container
+    from chalicelib.bootstrap import container
     from local.seed import seed_demo
 
     try:
@@ -87,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ready in {time.monotonic() - started:.1f}s  form {base}/  api {base}/health  "
           f"sticker {base}/q/{first}  demo {demo_file}", flush=True)
     print(f"  example form link: {base}/?o={first}&ch=qr", flush=True)
+    print(f"  consoles: agency {base}/agency.html  business {base}/business.html  "
+          f"(demo keys for every agency and business in {demo_file})", flush=True)
     print(f"  admin key (demo only): {demo['keys']['admin']}", flush=True)
+    sweeper = threading.Thread(target=sweep_every, args=(60.0, stop), name="deadline-sweep", daemon=True)
+    sweeper.start()
     stop.wait()
     print("stopping", flush=True)
     server.shutdown()

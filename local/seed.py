@@ -1,11 +1,13 @@
-"""Demo data for the local stack: businesses and outlets in Astana (71) and Almaty (75), an admin key.
+"""Demo data for the local stack: businesses and outlets in Astana (71) and Almaty (75), and a key for
+every audience: admin, analyst, each agency, each demo business.
 
 It goes through the same use cases as the admin API, so the demo can't drift from what the API does.
 """
 from __future__ import annotations
 
-from chalicelib.api.deps import Container
-from chalicelib.services.admin import RegisterBusiness, RegisterOutlet, issue_api_key, register_business, register_outlet
+from chalicelib.bootstrap import Container
+from chalicelib.services.admin import RegisterBusiness, RegisterOutlet, register_business, register_outlet
+from chalicelib.services.auth import issue_key
 
 BUSINESSES = [
     {"bin": "940140000385", "name": "ТОО «Таза Маркет»", "region": "71"},
@@ -41,5 +43,13 @@ def seed_demo(c: Container) -> dict:
         )
         outlets.append({"code": outlet.code, "business_bin": bin, "business_name": names[bin],
                         "name": outlet.name, "sector": sector, "region": region})
-    admin_key = issue_api_key(role="admin", scope=None, label="local demo admin", keys=c.keys, clock=c.clock)
-    return {"outlets": outlets, "keys": {"admin": admin_key}}
+    def key(role, label, **scope):
+        return issue_key(role=role, label=label, keys=c.keys, clock=c.clock, **scope).key
+
+    keys = {
+        "admin": key("admin", "local demo admin"),
+        "analyst": key("analyst", "local demo analyst"),
+        "agencies": {agency: key("agency", f"local demo {agency}", agency_id=agency) for agency in c.catalog.agencies},
+        "businesses": {bin: key("business", f"local demo {bin}", bin=bin) for bin in names},
+    }
+    return {"outlets": outlets, "keys": keys}

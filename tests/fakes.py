@@ -1,10 +1,12 @@
 """In-memory implementations of the ports, held to the same contract as DynamoDB (tests/functional/test_repository_contract.py)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.domain.errors import AlreadyExists
+from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate
+from chalicelib.domain.model import change_key
 
 
 class FixedClock:
@@ -43,10 +45,10 @@ class FakeOutlets:
             raise AlreadyExists("exists")
         self.items[outlet.code] = outlet
 
-    def set_status(self, code, status):
+    def set_status(self, code, status, *, by=None):
         if code not in self.items:
             return None
-        self.items[code] = replace(self.items[code], status=status)
+        self.items[code] = replace(self.items[code], status=status, status_by=by)
         return self.items[code]
 
     def list_by_business(self, bin, *, limit=100, cursor=None):
@@ -64,28 +66,81 @@ class FakeComplaints:
     def __init__(self) -> None:
         self.items = {}
         self.writes = 0
+        self._lock = threading.Lock()
 
     def get(self, complaint_id, *, consistent=False):
         return self.items.get(complaint_id)
 
-    def add(self, complaint):
-        self.writes += 1
-        if complaint.id in self.items:
-            raise AlreadyExists("exists")
-        self.items[complaint.id] = replace(complaint)
+    def save(self, complaint):
+        with self._lock:
+            self.writes += 1
+            stored = self.items.get(complaint.id)
+            if complaint.version == 0 and stored is not None:
+                raise AlreadyExists("exists")
+            if complaint.version != 0 and (stored is None or stored.version != complaint.version):
+                raise ConcurrentUpdate("changed")
+            saved = replace(complaint, version=complaint.version + 1)
+            self.items[complaint.id] = saved
+            return saved
+
+    def _partition(self, queue, complaint):
+        return {"agency": complaint.agency_id, "agency_region": f"{complaint.agency_id}#{complaint.region}",
+                "business": complaint.business_bin}[queue]
+
+    def changes(self, queue, partition, *, after, until, limit, statuses=None):
+        rows = sorted((c for c in self.items.values() if self._partition(queue, c) == partition
+                       and (after is None or change_key(c) > after) and change_key(c) <= until
+                       and (not statuses or c.status.value in statuses)), key=change_key)
+        return rows[:limit]
+
+    def due_before(self, moment):
+        due = sorted((c for c in self.items.values() if c.next_due_at is not None and c.next_due_at < moment),
+                     key=lambda c: c.next_due_at)
+        yield from due
+
+
+class FakeContactVault:
+    def __init__(self) -> None:
+        self.items = {}
+
+    def put(self, ref, contact, *, at):
+        self.items[ref] = contact
+
+    def get(self, ref):
+        return self.items.get(ref)
 
 
 class FakeKeys:
     def __init__(self) -> None:
         self.items = {}
 
-    def find(self, key_hash):
-        return self.items.get(key_hash)
+    def get(self, key_id):
+        return self.items.get(key_id)
 
-    def add(self, key_hash, *, role, scope, label, created_at):
-        if key_hash in self.items:
+    def add(self, key):
+        if key.key_id in self.items:
             raise AlreadyExists("exists")
-        self.items[key_hash] = {"role": role, "scope": scope, "label": label, "revoked": False}
+        self.items[key.key_id] = key
+
+    def revoke(self, key_id, *, at):
+        if key_id not in self.items:
+            return False
+        self.items[key_id] = replace(self.items[key_id], revoked_at=at)
+        return True
+
+
+class FakeRoutingExamples:
+    def __init__(self) -> None:
+        self.items = {}
+
+    def add(self, example):
+        self.items[(example.complaint_id, example.at)] = example
+
+    def remove(self, complaint_id, at):
+        self.items.pop((complaint_id, at), None)
+
+    def list_for(self, complaint_id):
+        return sorted((e for (cid, _), e in self.items.items() if cid == complaint_id), key=lambda e: e.at)
 
 
 _LOOK_ALIKES = str.maketrans({"A": "А", "B": "В", "E": "Е", "K": "К", "M": "М", "H": "Н", "P": "Р", "C": "С",

@@ -210,7 +210,7 @@ def chain_stickers(client: AdminClient, bin: str, out: Path) -> int:
 
 
 def create_key(role: str, label: str, scope: str | None) -> int:
-    from chalicelib.api.deps import container
+    from chalicelib.bootstrap import container
     from chalicelib.services.admin import issue_api_key
 
     c = container()

@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timezone
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.adapters.tables import ApiKeyTable, BusinessTable, ComplaintTable, ContactMap, OutletTable, TimelineMap
-from chalicelib.domain.errors import AlreadyExists
-from chalicelib.domain.model import Business, Complaint, Contact, Outlet, TimelineEntry
+from chalicelib.adapters.tables import (
+    ApiKeyTable, BusinessResponseMap, BusinessTable, ComplaintTable, ContactTable, FeedbackMap, OutletTable,
+    ResolutionMap, RoutingExampleTable, TimelineMap,
+)
+from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate
+from chalicelib.domain.model import (
+    ApiKey, Business, BusinessResponse, Complaint, Contact, Feedback, Flags, Outlet, Resolution, RoutingExample,
+    Status, TimelineEntry, change_key,
+)
 from chalicelib.domain.routing import RoutingDecision
 
 
@@ -17,7 +24,7 @@ def _conditional_put(item, condition) -> None:
     try:
         item.save(condition=condition)
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if _condition_failed(exc):
             raise AlreadyExists("already exists") from exc
         raise
 
@@ -29,11 +36,11 @@ class DynamoBusinesses:
         except BusinessTable.DoesNotExist:
             return None
         return Business(bin=item.bin, kind=item.kind, name=item.name, region=item.region,
-                        created_at=item.created_at, status=item.status)
+                        created_at=item.created_at, status=item.status, created_by=item.created_by)
 
     def add(self, business: Business) -> None:
         item = BusinessTable(business.bin, kind=business.kind, name=business.name, region=business.region,
-                             status=business.status, created_at=business.created_at)
+                             status=business.status, created_at=business.created_at, created_by=business.created_by)
         _conditional_put(item, BusinessTable.bin.does_not_exist())
 
 
@@ -42,6 +49,7 @@ def _outlet(item: OutletTable) -> Outlet:
         code=item.code, business_bin=item.business_bin, business_name=item.business_name, name=item.name,
         address=item.address, region=item.region, sector=item.sector, created_at=item.created_at,
         status=item.status, kato=item.kato, external_ref=item.external_ref, fingerprint=item.fingerprint,
+        created_by=item.created_by, status_by=item.status_by,
     )
 
 
@@ -77,16 +85,17 @@ class DynamoOutlets:
             outlet.code, business_bin=outlet.business_bin, business_name=outlet.business_name, name=outlet.name,
             address=outlet.address, region=outlet.region, kato=outlet.kato, sector=outlet.sector,
             status=outlet.status, external_ref=outlet.external_ref, fingerprint=outlet.fingerprint,
-            created_at=outlet.created_at,
+            created_at=outlet.created_at, created_by=outlet.created_by, status_by=outlet.status_by,
         )
         _conditional_put(item, OutletTable.code.does_not_exist())
 
-    def set_status(self, code: str, status: str) -> Outlet | None:
+    def set_status(self, code: str, status: str, *, by: str | None = None) -> Outlet | None:
         item = OutletTable(code)
         try:
-            item.update(actions=[OutletTable.status.set(status)], condition=OutletTable.code.exists())
+            by_action = OutletTable.status_by.set(by) if by else OutletTable.status_by.remove()
+            item.update(actions=[OutletTable.status.set(status), by_action], condition=OutletTable.code.exists())
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 return None
             raise
         return _outlet(item)
@@ -99,7 +108,18 @@ class DynamoOutlets:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else None
+
+
+def _condition_failed(exc) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+_QUEUE_INDEX = {
+    "agency": ComplaintTable.agency_queue,
+    "agency_region": ComplaintTable.agency_region_queue,
+    "business": ComplaintTable.business_queue,
+}
 
 
 class DynamoComplaints:
@@ -110,70 +130,169 @@ class DynamoComplaints:
             return None
         return self._to_domain(item)
 
-    def add(self, complaint: Complaint) -> None:
-        _conditional_put(self._to_item(complaint), ComplaintTable.id.does_not_exist())
+    def save(self, complaint: Complaint) -> Complaint:
+        item = self._to_item(complaint)
+        # pynamodb's VersionAttribute adds the condition: attribute_not_exists(version) for version None,
+        # version = N otherwise, and stores N + 1.
+        if complaint.version:
+            item.version = complaint.version
+        try:
+            item.save()
+        except PutError as exc:
+            if not _condition_failed(exc):
+                raise
+            if complaint.version == 0:
+                raise AlreadyExists("already exists") from exc
+            raise ConcurrentUpdate("This complaint was changed by someone else in the meantime; reload it and "
+                                   "try again.") from exc
+        return replace(complaint, version=item.version)
+
+    def changes(self, queue, partition, *, after, until, limit, statuses=None):
+        index = _QUEUE_INDEX[queue]
+        if after:
+            condition = ComplaintTable.change_key.between(after + "\x00", until)  # strictly after `after`
+        else:
+            condition = ComplaintTable.change_key <= until
+        kwargs = {}
+        if statuses:
+            kwargs["filter_condition"] = ComplaintTable.status.is_in(*sorted(statuses))
+        found = []
+        # page_size bounds each request; with a status filter a page may hold fewer matches, so go on
+        # until `limit` matches or the range is exhausted.
+        for item in index.query(partition, condition, page_size=max(limit, 25), **kwargs):
+            found.append(self._to_domain(item))
+            if len(found) >= limit:
+                break
+        return found
+
+    def due_before(self, moment: datetime):
+        before = moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+        for item in ComplaintTable.open_by_due.query("open", ComplaintTable.next_due_at < before):
+            yield self._to_domain(item)
 
     @staticmethod
     def _to_item(c: Complaint) -> ComplaintTable:
-        contact = None
-        if c.contact and not c.contact.is_empty():
-            contact = ContactMap(name=c.contact.name, phone=c.contact.phone, email=c.contact.email)
+        response = feedback = resolution = None
+        if c.business_response:
+            r = c.business_response
+            response = BusinessResponseMap(message=r.message, offer=r.offer, at=r.at, key_id=r.key_id)
+        if c.feedback:
+            f = c.feedback
+            feedback = FeedbackMap(accepted=f.accepted, stars=f.stars, comment=f.comment, at=f.at)
+        if c.resolution:
+            r = c.resolution
+            resolution = ResolutionMap(status=r.status.value, at=r.at, decision=r.decision, text=r.text)
+        next_due = c.next_due_at
         return ComplaintTable(
-            c.id, created_at=c.created_at, updated_at=c.updated_at, status=c.status, kind=c.kind,
-            channel=c.channel, language=c.language, text_language=c.text_language, text=c.text, category=c.category, sector=c.sector,
-            region=c.region, business_bin=c.business_bin, business_name=c.business_name,
-            business_registered=c.business_registered, outlet_code=c.outlet_code, outlet_name=c.outlet_name,
-            outlet_address=c.outlet_address, contact=contact,
-            share_contact_with_business=c.share_contact_with_business, incident_at=c.incident_at,
-            routing=c.routing.to_dict(), agency_id=c.agency_id, agency_region=f"{c.agency_id}#{c.region}",
-            # microseconds, so a queue keeps arrival order within a second; the id breaks exact ties
-            queued_at=f"{c.created_at.isoformat(timespec='microseconds')}#{c.id}", business_due_at=c.business_due_at,
-            agency_due_at=_iso(c.agency_due_at),
-            open_bucket="open" if (c.is_open and c.agency_due_at) else None,
-            timeline=[TimelineMap(at=e.at, type=e.type, actor=e.actor, agency_id=e.agency_id, note=e.note)
+            c.id, created_at=c.created_at, updated_at=c.updated_at, status=c.status.value, kind=c.kind,
+            channel=c.channel, language=c.language, text_language=c.text_language, text=c.text,
+            category=c.category, sector=c.sector, region=c.region, business_bin=c.business_bin,
+            business_name=c.business_name, business_registered=c.business_registered, outlet_code=c.outlet_code,
+            outlet_name=c.outlet_name, outlet_address=c.outlet_address, contact_ref=c.contact_ref,
+            identified=c.identified, share_contact_with_business=c.share_contact_with_business,
+            incident_at=c.incident_at, routing=c.routing.to_dict(), agency_id=c.agency_id,
+            agency_region=f"{c.agency_id}#{c.region}", change_key=change_key(c),
+            business_due_at=c.business_due_at, agency_due_at=_iso(c.agency_due_at),
+            open_bucket="open" if next_due else None, next_due_at=_iso(next_due),
+            business_response=response, feedback=feedback, resolution=resolution,
+            business_overdue=c.flags.business_overdue, agency_overdue=c.flags.agency_overdue,
+            timeline=[TimelineMap(at=e.at, type=e.type, actor=e.actor, agency_id=e.agency_id, note=e.note,
+                                  key_id=e.key_id, from_status=e.from_status, to_status=e.to_status)
                       for e in c.timeline],
             fingerprint=c.fingerprint,
         )
 
     @staticmethod
     def _to_domain(item: ComplaintTable) -> Complaint:
-        contact = None
-        if item.contact is not None:
-            contact = Contact(name=item.contact.name, phone=item.contact.phone, email=item.contact.email)
         r = item.routing
         routing = RoutingDecision(
             agency_id=r["agency"], method=r["method"], confidence=r["confidence"], version=r["version"],
             explanation=r["explanation"], matched=tuple(r.get("matched", ())),
         )
+        response = feedback = resolution = None
+        if item.business_response is not None:
+            b = item.business_response
+            response = BusinessResponse(message=b.message, offer=b.offer, at=b.at, key_id=b.key_id)
+        if item.feedback is not None:
+            f = item.feedback
+            feedback = Feedback(accepted=f.accepted, stars=int(f.stars), comment=f.comment, at=f.at)
+        if item.resolution is not None:
+            x = item.resolution
+            resolution = Resolution(status=Status(x.status), at=x.at, decision=x.decision, text=x.text)
         return Complaint(
-            id=item.id, created_at=item.created_at, updated_at=item.updated_at, status=item.status,
+            id=item.id, created_at=item.created_at, updated_at=item.updated_at, status=Status(item.status),
             kind=item.kind, channel=item.channel, language=item.language, text_language=item.text_language,
-            text=item.text,
-            category=item.category, sector=item.sector, region=item.region, business_bin=item.business_bin,
-            business_name=item.business_name, business_registered=item.business_registered,
-            outlet_code=item.outlet_code, outlet_name=item.outlet_name, outlet_address=item.outlet_address,
-            contact=contact, share_contact_with_business=item.share_contact_with_business,
+            text=item.text, category=item.category, sector=item.sector, region=item.region,
+            business_bin=item.business_bin, business_name=item.business_name,
+            business_registered=item.business_registered, outlet_code=item.outlet_code,
+            outlet_name=item.outlet_name, outlet_address=item.outlet_address, contact_ref=item.contact_ref,
+            identified=item.identified, share_contact_with_business=item.share_contact_with_business,
             incident_at=item.incident_at, routing=routing, agency_id=item.agency_id,
             business_due_at=item.business_due_at,
             agency_due_at=datetime.fromisoformat(item.agency_due_at) if item.agency_due_at else None,
             timeline=tuple(
-                TimelineEntry(at=e.at, type=e.type, actor=e.actor, agency_id=e.agency_id, note=e.note)
+                TimelineEntry(at=e.at, type=e.type, actor=e.actor, agency_id=e.agency_id, note=e.note,
+                              key_id=e.key_id, from_status=e.from_status, to_status=e.to_status)
                 for e in item.timeline
             ),
-            fingerprint=item.fingerprint,
+            fingerprint=item.fingerprint, business_response=response, feedback=feedback, resolution=resolution,
+            flags=Flags(business_overdue=bool(item.business_overdue), agency_overdue=bool(item.agency_overdue)),
+            version=item.version or 0,
         )
+
+
+class DynamoContactVault:
+    def put(self, ref: str, contact: Contact, *, at: datetime) -> None:
+        ContactTable(ref, name=contact.name, phone=contact.phone, email=contact.email, created_at=at).save()
+
+    def get(self, ref: str) -> Contact | None:
+        try:
+            item = ContactTable.get(ref)
+        except ContactTable.DoesNotExist:
+            return None
+        return Contact(name=item.name, phone=item.phone, email=item.email)
 
 
 class DynamoApiKeys:
-    def find(self, key_hash: str) -> dict | None:
+    def get(self, key_id: str) -> ApiKey | None:
         try:
-            item = ApiKeyTable.get(key_hash)
+            item = ApiKeyTable.get(key_id)
         except ApiKeyTable.DoesNotExist:
             return None
-        return {"role": item.role, "scope": item.scope, "label": item.label, "revoked": item.revoked}
+        return ApiKey(key_id=item.key_id, key_hash=item.key_hash, role=item.role, label=item.label,
+                      created_at=item.created_at, agency_id=item.agency_id, regions=tuple(item.regions or ()),
+                      bin=item.bin, expires_at=item.expires_at, revoked_at=item.revoked_at,
+                      created_by=item.created_by)
 
-    def add(self, key_hash: str, *, role: str, scope: str | None, label: str, created_at: datetime) -> None:
-        _conditional_put(
-            ApiKeyTable(key_hash, role=role, scope=scope, label=label, created_at=created_at),
-            ApiKeyTable.key_hash.does_not_exist(),
-        )
+    def add(self, key: ApiKey) -> None:
+        item = ApiKeyTable(key.key_id, key_hash=key.key_hash, role=key.role, label=key.label,
+                           created_at=key.created_at, agency_id=key.agency_id, regions=list(key.regions),
+                           bin=key.bin, expires_at=key.expires_at, revoked_at=key.revoked_at,
+                           created_by=key.created_by)
+        _conditional_put(item, ApiKeyTable.key_id.does_not_exist())
+
+    def revoke(self, key_id: str, *, at: datetime) -> bool:
+        try:
+            ApiKeyTable(key_id).update(actions=[ApiKeyTable.revoked_at.set(at)], condition=ApiKeyTable.key_id.exists())
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+
+class DynamoRoutingExamples:
+    def add(self, example: RoutingExample) -> None:
+        RoutingExampleTable(example.complaint_id, example.at, text=example.text, category=example.category,
+                            sector=example.sector, from_agency=example.from_agency, to_agency=example.to_agency,
+                            reason=example.reason, routing_method=example.routing_method,
+                            routing_version=example.routing_version, key_id=example.key_id).save()
+
+    def remove(self, complaint_id: str, at: datetime) -> None:
+        RoutingExampleTable(complaint_id, at).delete()
+
+    def list_for(self, complaint_id: str) -> list[RoutingExample]:
+        return [RoutingExample(complaint_id=i.complaint_id, at=i.at, text=i.text, category=i.category,
+                               sector=i.sector, from_agency=i.from_agency, to_agency=i.to_agency, reason=i.reason,
+                               routing_method=i.routing_method, routing_version=i.routing_version, key_id=i.key_id)
+                for i in RoutingExampleTable.query(complaint_id)]

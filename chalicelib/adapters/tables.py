@@ -6,8 +6,8 @@ at moto; in AWS it is unset.
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, UnicodeAttribute,
-    UTCDateTimeAttribute,
+    BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
+    UTCDateTimeAttribute, VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -39,6 +39,7 @@ class BusinessTable(Model):
     region = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
 
 
 class OutletsByBusiness(GlobalSecondaryIndex):
@@ -62,13 +63,9 @@ class OutletTable(Model):
     external_ref = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    status_by = UnicodeAttribute(null=True)
     by_business = OutletsByBusiness()
-
-
-class ContactMap(MapAttribute):
-    name = UnicodeAttribute(null=True)
-    phone = UnicodeAttribute(null=True)
-    email = UnicodeAttribute(null=True)
 
 
 class TimelineMap(MapAttribute):
@@ -77,39 +74,67 @@ class TimelineMap(MapAttribute):
     actor = UnicodeAttribute()
     agency_id = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+    key_id = UnicodeAttribute(null=True)
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute(null=True)
+
+
+class BusinessResponseMap(MapAttribute):
+    message = UnicodeAttribute()
+    offer = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    key_id = UnicodeAttribute(null=True)
+
+
+class FeedbackMap(MapAttribute):
+    accepted = BooleanAttribute()
+    stars = NumberAttribute()
+    comment = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+
+
+class ResolutionMap(MapAttribute):
+    status = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    decision = UnicodeAttribute(null=True)
+    text = UnicodeAttribute()
 
 
 class AgencyQueue(GlobalSecondaryIndex):
-    """An agency's complaints by time; `queued_at` (ISO time + id) is the polling cursor."""
+    """An agency's complaints by their last change; `change_key` (ISO time with microseconds + id) is the
+    polling position: a poll from a position returns what is new or changed since."""
     Meta = _index_meta("agency_queue")
     agency_id = UnicodeAttribute(hash_key=True)
-    queued_at = UnicodeAttribute(range_key=True)
+    change_key = UnicodeAttribute(range_key=True)
 
 
 class AgencyRegionQueue(GlobalSecondaryIndex):
     """A regional department's queue: key `<agency>#<region>`."""
     Meta = _index_meta("agency_region_queue")
     agency_region = UnicodeAttribute(hash_key=True)
-    queued_at = UnicodeAttribute(range_key=True)
+    change_key = UnicodeAttribute(range_key=True)
 
 
 class BusinessQueue(GlobalSecondaryIndex):
-    """A business's complaints by time."""
+    """A business's complaints by their last change."""
     Meta = _index_meta("business_queue")
     business_bin = UnicodeAttribute(hash_key=True)
-    queued_at = UnicodeAttribute(range_key=True)
+    change_key = UnicodeAttribute(range_key=True)
 
 
 class OpenByDue(GlobalSecondaryIndex):
-    """Sparse: only open appeals carry `open_bucket`, so the deadline sweeper reads just those."""
+    """Sparse: only open complaints with a deadline still to watch carry `open_bucket`, so the deadline
+    sweeper reads just those, earliest deadline first."""
     Meta = _index_meta("open_by_due")
     open_bucket = UnicodeAttribute(hash_key=True)
-    agency_due_at = UnicodeAttribute(range_key=True)
+    next_due_at = UnicodeAttribute(range_key=True)
 
 
 class ComplaintTable(Model):
+    """Complaints. No direct identifier of a complainant is stored here: only `contact_ref` into the vault."""
     Meta = _meta("complaints", stream_view_type="NEW_AND_OLD_IMAGES")
     id = UnicodeAttribute(hash_key=True)
+    version = VersionAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
@@ -127,17 +152,24 @@ class ComplaintTable(Model):
     outlet_code = UnicodeAttribute(null=True)
     outlet_name = UnicodeAttribute(null=True)
     outlet_address = UnicodeAttribute(null=True)
-    contact = ContactMap(null=True)
+    contact_ref = UnicodeAttribute(null=True)
+    identified = BooleanAttribute(default=False)
     share_contact_with_business = BooleanAttribute(default=False)
     incident_at = UTCDateTimeAttribute(null=True)
     routing = JSONAttribute()
     agency_id = UnicodeAttribute()
     agency_region = UnicodeAttribute()
-    queued_at = UnicodeAttribute()
+    change_key = UnicodeAttribute()
     business_due_at = UTCDateTimeAttribute()
     # ISO strings rather than datetimes: they are index range keys and must sort as text.
     agency_due_at = UnicodeAttribute(null=True)
     open_bucket = UnicodeAttribute(null=True)
+    next_due_at = UnicodeAttribute(null=True)
+    business_response = BusinessResponseMap(null=True)
+    feedback = FeedbackMap(null=True)
+    resolution = ResolutionMap(null=True)
+    business_overdue = BooleanAttribute(default=False)
+    agency_overdue = BooleanAttribute(default=False)
     timeline = ListAttribute(of=TimelineMap, default=list)
     fingerprint = UnicodeAttribute(default="")
     agency_queue = AgencyQueue()
@@ -147,17 +179,60 @@ class ComplaintTable(Model):
 
 
 class ApiKeyTable(Model):
-    """Credentials: only the SHA-256 of a key is stored."""
+    """Credentials by key id. Only the SHA-256 of a key is stored; the key itself is shown once."""
     Meta = _meta("api-keys")
-    key_hash = UnicodeAttribute(hash_key=True)
-    role = UnicodeAttribute()            # "admin" now; "agency" and "business" later
-    scope = UnicodeAttribute(null=True)  # agency id or BIN for scoped roles
+    key_id = UnicodeAttribute(hash_key=True)
+    key_hash = UnicodeAttribute()
+    role = UnicodeAttribute()                      # admin | analyst | agency | business
+    agency_id = UnicodeAttribute(null=True)
+    regions = ListAttribute(of=UnicodeAttribute, default=list)  # empty: every region
+    bin = UnicodeAttribute(null=True)
     label = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    revoked = BooleanAttribute(default=False)
+    created_by = UnicodeAttribute(null=True)       # the key id that issued it (None: the CLI)
+    expires_at = UTCDateTimeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
 
 
-ALL_TABLES = (BusinessTable, OutletTable, ComplaintTable, ApiKeyTable)
+def _vault_meta():
+    """The contact vault has its own endpoint and region setting: it can move to a store in Kazakhstan."""
+    attrs = {
+        "table_name": _settings.table_name("contacts"),
+        "region": _settings.contact_vault_region or _settings.aws_region,
+        "billing_mode": "PAY_PER_REQUEST",
+    }
+    if _settings.contact_vault_endpoint:
+        attrs["host"] = _settings.contact_vault_endpoint
+    return type("Meta", (), attrs)
+
+
+class ContactTable(Model):
+    """The contact vault: a complainant's direct identifiers under a pseudonymous reference."""
+    Meta = _vault_meta()
+    ref = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class RoutingExampleTable(Model):
+    """Corrections made by agencies (reroutes): labelled examples for training and checking the router."""
+    Meta = _meta("routing-examples")
+    complaint_id = UnicodeAttribute(hash_key=True)
+    at = UTCDateTimeAttribute(range_key=True)
+    text = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    sector = UnicodeAttribute()
+    from_agency = UnicodeAttribute()
+    to_agency = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    routing_method = UnicodeAttribute()
+    routing_version = UnicodeAttribute()
+    key_id = UnicodeAttribute(null=True)
+
+
+ALL_TABLES = (BusinessTable, OutletTable, ComplaintTable, ApiKeyTable, ContactTable, RoutingExampleTable)
 
 
 def create_tables(wait: bool = True) -> None:

@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 import uuid
 
 from chalice import Response
 
-from chalicelib.api.messages import language, localise
 from chalicelib.domain.errors import (
-    Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed,
+    Conflict, DomainError, Forbidden, InvalidCursor, NotFound, Unauthorized, ValidationFailed,
 )
+from chalicelib.i18n import localise
+from chalicelib.i18n import negotiate as language
 
 JSON = "application/json"
 _STATUS = (  # most specific first
-    (NotFound, 404), (Conflict, 409), (Unauthorized, 401), (Forbidden, 403), (ValidationFailed, 422),
+    (NotFound, 404), (Conflict, 409), (Unauthorized, 401), (Forbidden, 403), (InvalidCursor, 400),
+    (ValidationFailed, 422),
 )
+# A client's X-Request-Id is echoed and logged only if it is short and plain; anything else is replaced.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class HttpError(DomainError):
@@ -69,6 +74,30 @@ def outlet_code_param(raw: str) -> str:
         raise HttpError(400, exc.code, exc.message, fields={"code": exc.fields["outlet_code"]}) from None
 
 
+def query(request) -> dict:
+    return request.query_params or {}
+
+
+def limit_param(raw: str | None, *, default: int, maximum: int) -> int:
+    """`?limit=`: ASCII digits only (str.isdigit would take '²' and then int() fails), 1..maximum."""
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise HttpError(400, "invalid_limit", f"limit must be a whole number from 1 to {maximum}.",
+                        fields={"limit": {"code": "out_of_range", "message": f"1..{maximum}"}})
+    return int(raw)
+
+
+def principal_for(request, role):
+    """The caller's principal, if its key is valid (401) and its role may use the route (403)."""
+    from chalicelib.bootstrap import container
+    from chalicelib.services.auth import authenticate, require_role
+
+    c = container()
+    principal = authenticate(request.headers.get("authorization"), keys=c.keys, clock=c.clock)
+    return require_role(principal, role)
+
+
 def read_json(request, *, max_bytes: int) -> dict:
     """The request body as a JSON object, or a 4xx that says what is wrong with it."""
     raw = request.raw_body or b""
@@ -87,13 +116,19 @@ def read_json(request, *, max_bytes: int) -> dict:
     return body
 
 
-def json_route(blueprint, path: str, *, methods=("GET",), cors=None, binary=False):
-    """Register a view whose DomainErrors become the one JSON error shape."""
+def json_route(blueprint, path: str, *, methods=("GET",), cors=None, binary=False, role=None):
+    """Register a view whose DomainErrors become the one JSON error shape.
+
+    `role` (a role name or a tuple of them) declares who may call it: the view then gets the caller's
+    `principal` as a keyword argument, and a missing or bad key is a 401, another role a 403.
+    """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(**kwargs):
             try:
+                if role is not None:
+                    kwargs["principal"] = principal_for(blueprint.current_request, role)
                 result = view(**kwargs)
             except DomainError as exc:
                 return to_response(exc, language(blueprint.current_request.headers.get("accept-language")))
@@ -116,7 +151,8 @@ def http_middleware(logger):
     def middleware(event, get_response):
         started = time.perf_counter()
         lang = language(event.headers.get("accept-language"))
-        request_id = event.headers.get("x-request-id") or event.context.get("requestId") or uuid.uuid4().hex
+        offered = event.headers.get("x-request-id") or ""
+        request_id = offered if _REQUEST_ID.match(offered) else (event.context.get("requestId") or uuid.uuid4().hex)
         try:
             response = get_response(event)
         except Exception:  # anything a view did not expect: log it, never leak it

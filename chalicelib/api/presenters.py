@@ -1,17 +1,19 @@
 """Response bodies. Output models are kept apart from storage items, so the API shape stays ours."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.codes import display_code
 from chalicelib.domain.identifiers import structure_warnings
-from chalicelib.domain.model import EVENT_LABELS, STATUS_LABELS, Business, Complaint, Outlet
+from chalicelib.domain.complaint import allowed_actions
+from chalicelib.domain.model import Business, Complaint, Contact, Outlet, Status
 from chalicelib.domain.routing import RoutingDecision
+from chalicelib.i18n import label
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
 def agency(catalog: Catalog, agency_id: str) -> dict:
@@ -74,39 +76,124 @@ def complaint_created(complaint: Complaint, token: str, status_url: str, catalog
     }
 
 
+def _names(catalog_map, key: str | None) -> dict | None:
+    item = catalog_map.get(key) if key else None
+    return {"id": item.id, "name": dict(item.name)} if item else None
+
+
+def _outlet_ref(c: Complaint) -> dict | None:
+    if not c.outlet_code:
+        return None
+    return {"code": c.outlet_code, "display_code": display_code(c.outlet_code), "name": c.outlet_name,
+            "address": c.outlet_address, "business_name": c.business_name}
+
+
+def _response(c: Complaint) -> dict | None:
+    r = c.business_response
+    return {"message": r.message, "offer": r.offer, "offer_label": label("offer", r.offer), "at": _iso(r.at)} if r else None
+
+
+def _feedback(c: Complaint) -> dict | None:
+    f = c.feedback
+    return {"accepted": f.accepted, "stars": f.stars, "comment": f.comment, "at": _iso(f.at)} if f else None
+
+
+def _outcome(c: Complaint) -> tuple[dict | None, dict | None]:
+    """(result, rejection): the agency's decision with its text for the consumer, or its refusal."""
+    r = c.resolution
+    if r is None:
+        return None, None
+    if r.status is Status.RESOLVED:
+        return {"decision": r.decision, "decision_label": label("decision", r.decision), "result": r.text,
+                "at": _iso(r.at)}, None
+    return None, {"reason": r.text, "at": _iso(r.at)}
+
+
+def _timeline(c: Complaint, catalog: Catalog, *, audit: bool) -> list[dict]:
+    """The timeline as recorded. Agencies and businesses also see who acted and the notes (audit);
+    the consumer sees what happened and where the case went."""
+    rows = []
+    for e in c.timeline:
+        row = {"at": _iso(e.at), "type": e.type, "label": label("event", e.type),
+               "agency": agency(catalog, e.agency_id) if e.agency_id else None}
+        if audit:
+            row.update(actor=e.actor.split(":")[0], actor_scope=e.actor.partition(":")[2] or None, key_id=e.key_id,
+                       note=e.note, **{"from": e.from_status, "to": e.to_status})
+        rows.append(row)
+    return rows
+
+
+def _flags(c: Complaint) -> dict:
+    return {"business_overdue": c.flags.business_overdue, "agency_overdue": c.flags.agency_overdue}
+
+
+def case_summary(c: Complaint, catalog: Catalog) -> dict:
+    """A queue row for agencies and businesses (no text beyond an excerpt, no contact)."""
+    region = catalog.regions.get(c.region)
+    return {
+        "id": c.id, "status": c.status.value, "status_label": label("status", c.status.value), "kind": c.kind,
+        "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at),
+        "category": _names(catalog.categories, c.category), "sector": _names(catalog.sectors, c.sector),
+        "region": {"code": c.region, "name": dict(region.name) if region else None},
+        "agency": agency(catalog, c.agency_id), "business": {"name": c.business_name, "bin": c.business_bin},
+        "outlet": _outlet_ref(c), "excerpt": c.text[:160],
+        "business_due_at": _iso(c.business_due_at), "agency_due_at": _iso(c.agency_due_at),
+        "flags": _flags(c), "overdue": c.flags.business_overdue or c.flags.agency_overdue,
+    }
+
+
+def _contact(contact: Contact | None) -> dict | None:
+    return {"name": contact.name, "phone": contact.phone, "email": contact.email} if contact else None
+
+
+def case_detail(c: Complaint, catalog: Catalog, *, role: str, contact: Contact | None) -> dict:
+    """The whole case for the handling agency or the business complained about. `contact` is passed
+    only to those entitled to it (the agency; the business with the consumer's consent)."""
+    result, rejection = _outcome(c)
+    body = {
+        **case_summary(c, catalog), "text": c.text, "language": c.language, "channel": c.channel,
+        "incident_at": _iso(c.incident_at), "business_response": _response(c), "feedback": _feedback(c),
+        "decision": result, "rejection": rejection, "contact": _contact(contact),
+        "contact_provided": c.contact_ref is not None,
+        "share_contact_with_business": c.share_contact_with_business,
+        "timeline": _timeline(c, catalog, audit=True), "version": c.version,
+        "actions": allowed_actions(c, role),
+    }
+    if role == "agency":
+        body["routing"] = {"method": c.routing.method, "confidence": c.routing.confidence,
+                           "explanation": c.routing.explanation, "version": c.routing.version}
+    return body
+
+
 def complaint_for_holder(complaint: Complaint, catalog: Catalog) -> dict:
     """The tracking page's view. Contact details are not echoed: a shared link must not leak them."""
-    category = catalog.categories.get(complaint.category) if complaint.category else None
-    outlet = None
-    if complaint.outlet_code:
-        outlet = {
-            "code": complaint.outlet_code, "display_code": display_code(complaint.outlet_code),
-            "name": complaint.outlet_name, "address": complaint.outlet_address,
-            "business_name": complaint.business_name,
-        }
+    result, rejection = _outcome(complaint)
     return {
         "id": complaint.id,
-        "status": complaint.status,
-        "status_label": STATUS_LABELS[complaint.status],
+        "status": complaint.status.value,
+        "status_label": label("status", complaint.status.value),
         "kind": complaint.kind,
         "created_at": _iso(complaint.created_at),
         "updated_at": _iso(complaint.updated_at),
         "agency": agency(catalog, complaint.agency_id),
-        "outlet": outlet,
+        "outlet": _outlet_ref(complaint),
         "business": {"name": complaint.business_name},
-        "category": {"id": category.id, "name": dict(category.name)} if category else None,
+        "category": _names(catalog.categories, complaint.category),
         "routing": {"method": complaint.routing.method, "confidence": complaint.routing.confidence},
-        "contact_provided": complaint.contact is not None,
+        "contact_provided": complaint.contact_ref is not None,
         "due_at": _iso(complaint.agency_due_at),
-        "business_response": None,
-        "result": None,
-        "timeline": [
-            {
-                "at": _iso(entry.at),
-                "type": entry.type,
-                "label": EVENT_LABELS.get(entry.type, {"kk": entry.type, "ru": entry.type, "en": entry.type}),
-                "agency": agency(catalog, entry.agency_id) if entry.agency_id else None,
-            }
-            for entry in complaint.timeline
-        ],
+        "business_due_at": _iso(complaint.business_due_at),
+        "agency_due_at": _iso(complaint.agency_due_at),
+        "flags": _flags(complaint),
+        "business_response": _response(complaint),
+        "feedback": _feedback(complaint),
+        "can_give_feedback": complaint.can_give_feedback,
+        "result": result,
+        "rejection": rejection,
+        "timeline": _timeline(complaint, catalog, audit=False),
     }
+
+
+def issued_key(k) -> dict:
+    return {"key_id": k.key_id, "key": k.key, "role": k.role, "agency_id": k.agency_id, "regions": list(k.regions),
+            "bin": k.bin, "label": k.label, "expires_at": _iso(k.expires_at)}

@@ -6,8 +6,8 @@ from urllib.parse import urlparse
 from chalice import Blueprint, CORSConfig
 
 from chalicelib.api import presenters
-from chalicelib.api.deps import container
 from chalicelib.api.http import json_response, json_route, outlet_code_param, read_json
+from chalicelib.bootstrap import container
 from chalicelib.domain.errors import OutletNotFound
 from chalicelib.settings import get_settings
 
@@ -53,7 +53,8 @@ def routing_preview():
     c = container()
     query = schemas.preview_query(read_json(_request(), max_bytes=c.settings.max_body_bytes))
     decision = preview_routing(text=query.text, category=query.category, outlet_code=query.outlet_code,
-                               sector=query.sector, outlets=c.outlets, catalog=c.catalog)
+                               sector=query.sector, outlets=c.outlets, catalog=c.catalog,
+                               routing_rules=c.routing_rules)
     return presenters.routing_preview(decision, c.catalog)
 
 
@@ -67,7 +68,8 @@ def submit_complaint():
     key = schemas.idempotency_key(request.headers.get("idempotency-key"))
     command = schemas.submit_command(read_json(request, max_bytes=c.settings.max_body_bytes), key=key)
     result = submit(command, outlets=c.outlets, businesses=c.businesses, complaints=c.complaints,
-                    catalog=c.catalog, rules=c.rules, secret=c.settings.secret, clock=c.clock)
+                    contacts=c.contacts, catalog=c.catalog, rules=c.rules, routing_rules=c.routing_rules,
+                    secret=c.settings.secret, clock=c.clock)
     complaint = result.complaint
     body = presenters.complaint_created(
         complaint, result.tracking_token, c.settings.status_url(complaint.id, result.tracking_token), c.catalog)
@@ -78,12 +80,32 @@ def submit_complaint():
     return json_response(body, status=201, headers=headers)
 
 
+def _token(request) -> str | None:
+    return request.headers.get("x-tracking-token") or (request.query_params or {}).get("token")
+
+
+def _tracking_view(complaint, c):
+    return json_response(presenters.complaint_for_holder(complaint, c.catalog), headers={"Cache-Control": "no-store"})
+
+
 @json_route(public_api, "/complaints/{complaint_id}", cors=CORS)
 def complaint_status(complaint_id):
     from chalicelib.services.complaints import complaint_for_holder
 
     c = container()
+    complaint = complaint_for_holder(complaint_id, _token(_request()), complaints=c.complaints, secret=c.settings.secret)
+    return _tracking_view(complaint, c)
+
+
+@json_route(public_api, "/complaints/{complaint_id}/feedback", methods=("POST",), cors=CORS)
+def complaint_feedback(complaint_id):
+    """The consumer accepts or rejects the seller's offer, once, with 1-5 stars."""
+    from chalicelib.api import schemas
+    from chalicelib.services.cases import give_feedback
+
+    c = container()
     request = _request()
-    token = (request.query_params or {}).get("token") or request.headers.get("x-tracking-token")
-    complaint = complaint_for_holder(complaint_id, token, complaints=c.complaints, secret=c.settings.secret)
-    return json_response(presenters.complaint_for_holder(complaint, c.catalog), headers={"Cache-Control": "no-store"})
+    command = schemas.feedback_command(read_json(request, max_bytes=c.settings.max_body_bytes))
+    complaint = give_feedback(complaint_id, _token(request), command, complaints=c.complaints,
+                              secret=c.settings.secret, clock=c.clock)
+    return _tracking_view(complaint, c)

@@ -6,14 +6,18 @@ Unknown fields are rejected (never silently dropped), so a client that tries to 
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timedelta, timezone
-from typing import Literal, Optional
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain import complaint as lifecycle
 from chalicelib.domain.catalog import load_catalog
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.codes import parse_outlet_code
+from chalicelib.domain.errors import InvalidOutletCode, ValidationFailed
 from chalicelib.domain.identifiers import checksum_ok
 from chalicelib.domain.model import Contact
 from chalicelib.services.admin import RegisterBusiness, RegisterOutlet
@@ -37,10 +41,37 @@ def _bin(value: str) -> str:
 
 
 def clean_text(value):
-    """Drop control and invisible format characters (NUL, zero-width spaces), keep line breaks."""
+    """Drop control and invisible format characters (NUL, BEL, zero-width spaces, bidirectional
+    overrides such as U+202E), keep line breaks."""
     if not isinstance(value, str):
         return value
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+
+
+def clean_line(value):
+    """A one-line text (a name, an address): cleaned like free text, line breaks and tabs become spaces."""
+    value = clean_text(value)
+    if not isinstance(value, str):
+        return value
+    return " ".join(value.split())
+
+
+Line = Annotated[str, BeforeValidator(clean_line)]
+Text = Annotated[str, BeforeValidator(clean_text)]
+
+
+def _outlet_code(value):
+    """What a person typed or scanned, as the canonical code; a typo and a malformed code are told apart
+    by the exception's reason."""
+    if value is None:
+        return None
+    try:
+        return parse_outlet_code(value)
+    except InvalidOutletCode as exc:
+        raise PydanticCustomError(f"invalid_{exc.reason}", exc.fields["outlet_code"]["message"]) from None
+
+
+OutletCode = Annotated[str, BeforeValidator(_outlet_code)]
 
 
 def _has_words(value: str) -> str:
@@ -51,7 +82,7 @@ def _has_words(value: str) -> str:
 
 class ContactIn(BaseModel):
     model_config = _STRICT
-    name: Optional[str] = Field(None, max_length=200)
+    name: Optional[Line] = Field(None, max_length=200)
     phone: Optional[str] = Field(None, max_length=32)
     email: Optional[str] = Field(None, max_length=254)
 
@@ -92,7 +123,7 @@ class ContactIn(BaseModel):
 class SellerIn(BaseModel):
     model_config = _STRICT
     bin: str = Field(min_length=12, max_length=12)
-    name: str = Field(min_length=2, max_length=300)
+    name: Line = Field(min_length=2, max_length=300)
     region: str
     sector: Optional[str] = None
 
@@ -111,7 +142,7 @@ class SellerIn(BaseModel):
 
 class ComplaintIn(BaseModel):
     model_config = _STRICT
-    outlet_code: Optional[str] = Field(None, max_length=32)
+    outlet_code: Optional[OutletCode] = Field(None, max_length=32)
     business: Optional[SellerIn] = None
     category: Optional[str] = None
     text: str = Field(min_length=TEXT_MIN, max_length=TEXT_MAX)
@@ -150,7 +181,7 @@ class PreviewIn(BaseModel):
     model_config = _STRICT
     text: str = Field(min_length=1, max_length=TEXT_MAX)
     category: Optional[str] = None
-    outlet_code: Optional[str] = Field(None, max_length=32)
+    outlet_code: Optional[OutletCode] = Field(None, max_length=32)
     sector: Optional[str] = None
 
     _category = field_validator("category")(ComplaintIn._category.__func__)
@@ -161,7 +192,7 @@ class PreviewIn(BaseModel):
 class BusinessIn(BaseModel):
     model_config = _STRICT
     bin: str = Field(min_length=12, max_length=12)
-    name: str = Field(min_length=2, max_length=300)
+    name: Line = Field(min_length=2, max_length=300)
     region: str
 
     _bin_ok = field_validator("bin")(_bin)
@@ -171,12 +202,12 @@ class BusinessIn(BaseModel):
 class OutletIn(BaseModel):
     model_config = _STRICT
     business_bin: str = Field(min_length=12, max_length=12)
-    name: str = Field(min_length=2, max_length=300)
-    address: str = Field(min_length=3, max_length=500)
+    name: Line = Field(min_length=2, max_length=300)
+    address: Line = Field(min_length=3, max_length=500)
     region: str
     sector: str
     kato: Optional[str] = Field(None, pattern=r"^\d{9}$")
-    external_ref: Optional[str] = Field(None, max_length=100)
+    external_ref: Optional[Line] = Field(None, max_length=100)
 
     _bin_ok = field_validator("business_bin")(_bin)
     _region = field_validator("region")(SellerIn._region.__func__)
@@ -192,10 +223,79 @@ class OutletStatusIn(BaseModel):
     status: Literal["active", "suspended"]
 
 
+class TakeIn(BaseModel):
+    model_config = _STRICT
+    status: Literal["in_review"]
+
+
+class ResolveIn(BaseModel):
+    model_config = _STRICT
+    status: Literal["resolved"]
+    decision: Literal["violation_confirmed", "not_confirmed", "settled"]
+    result: Text = Field(min_length=2, max_length=5000)
+
+
+class RejectIn(BaseModel):
+    model_config = _STRICT
+    status: Literal["rejected"]
+    reason: Text = Field(min_length=2, max_length=2000)
+
+
+class RerouteIn(BaseModel):
+    model_config = _STRICT
+    agency_id: str
+    reason: Text = Field(min_length=2, max_length=2000)
+
+    @field_validator("agency_id")
+    @classmethod
+    def _agency(cls, value):
+        return _check_in(value, load_catalog().agencies, "agency")
+
+
+class ResponseIn(BaseModel):
+    model_config = _STRICT
+    message: Text = Field(min_length=2, max_length=5000)
+    offer: Literal["refund", "replacement", "repair", "apology", "other"]
+
+
+class FeedbackIn(BaseModel):
+    model_config = _STRICT
+    accepted: StrictBool
+    stars: StrictInt = Field(ge=1, le=5)
+    comment: Optional[Text] = Field(None, max_length=2000)
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return value or None
+
+
+class KeyIn(BaseModel):
+    model_config = _STRICT
+    role: Literal["admin", "analyst", "agency", "business"]
+    label: Line = Field(min_length=1, max_length=200)
+    agency_id: Optional[str] = None
+    regions: list[str] = Field(default_factory=list, max_length=20)
+    bin: Optional[str] = Field(None, min_length=12, max_length=12)
+    expires_at: Optional[datetime] = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=KZ_TIME)
+        return value.astimezone(timezone.utc) if value else None
+
+
+class DeadlineJobIn(BaseModel):
+    model_config = _STRICT
+    as_of: date
+
+
 def _limits(err: dict) -> dict:
     """The bounds a length error names, so a client (or the translated message) can say them."""
     ctx = err.get("ctx") or {}
-    return {k: ctx[k] for k in ("min_length", "max_length") if k in ctx}
+    return {k: ctx[k] for k in ("min_length", "max_length", "ge", "le", "gt", "lt") if k in ctx}
 
 
 def _parse(model: type[BaseModel], body: dict) -> BaseModel:
@@ -239,6 +339,46 @@ def submit_command(body: dict, *, key: Optional[str]) -> SubmitComplaint:
         share_contact_with_business=data.share_contact_with_business, incident_at=data.incident_at,
         idempotency_key=key,
     )
+
+
+_STATUS_MODELS = {"in_review": TakeIn, "resolved": ResolveIn, "rejected": RejectIn}
+
+
+def status_command(body: dict):
+    """An agency's status change; the `status` value picks which other fields are required."""
+    model = _STATUS_MODELS.get(body.get("status")) if isinstance(body.get("status"), str) else None
+    if model is None:
+        raise ValidationFailed("Some fields are invalid.", fields={"status": {
+            "code": "literal_error", "message": "one of " + ", ".join(_STATUS_MODELS)}})
+    change = _parse(model, body)
+    if isinstance(change, TakeIn):
+        return lifecycle.TakeInReview()
+    if isinstance(change, ResolveIn):
+        return lifecycle.Resolve(decision=change.decision, result=change.result)
+    return lifecycle.Reject(reason=change.reason)
+
+
+def reroute_command(body: dict) -> lifecycle.Reroute:
+    data = _parse(RerouteIn, body)
+    return lifecycle.Reroute(agency_id=data.agency_id, reason=data.reason)
+
+
+def response_command(body: dict) -> lifecycle.Respond:
+    data = _parse(ResponseIn, body)
+    return lifecycle.Respond(message=data.message, offer=data.offer)
+
+
+def feedback_command(body: dict) -> lifecycle.GiveFeedback:
+    data = _parse(FeedbackIn, body)
+    return lifecycle.GiveFeedback(accepted=data.accepted, stars=data.stars, comment=data.comment)
+
+
+def key_request(body: dict) -> KeyIn:
+    return _parse(KeyIn, body)
+
+
+def deadline_job(body: dict) -> date:
+    return _parse(DeadlineJobIn, body).as_of
 
 
 def preview_query(body: dict) -> PreviewIn:

@@ -73,17 +73,18 @@ def outlet_code_from_digest(digest: bytes) -> str:
 def parse_outlet_code(raw: object) -> str:
     """Normalise what a person typed or scanned into the canonical code, or raise InvalidOutletCode."""
     if not isinstance(raw, str):
-        raise InvalidOutletCode("The outlet code must be a string.", fields=_field("format"))
+        raise InvalidOutletCode("The outlet code must be a string.", reason="format", fields=_field("format"))
     # NFKC folds full-width and other compatibility forms (Ｖ, ７) onto plain letters and digits.
     code = unicodedata.normalize("NFKC", raw).strip().upper().translate(_SEPARATORS).translate(_TYPO_MAP)
     if len(code) != OUTLET_CODE_LEN or any(ch not in _VALUE for ch in code):
         raise InvalidOutletCode(
-            "An outlet code has 8 letters and digits, like 7K3M-9QX2.", fields=_field("format")
+            "An outlet code has 8 letters and digits, like 7K3M-9QX2.", reason="format", fields=_field("format")
         )
     check = _check_value(code[:-1])
     if check >= 32 or ALPHABET[check] != code[-1]:
         raise InvalidOutletCode(
-            "This outlet code has a typo: check the code on the sticker.", fields=_field("checksum")
+            "This outlet code has a typo: check the code on the sticker.", reason="checksum",
+            fields=_field("checksum")
         )
     return code
 

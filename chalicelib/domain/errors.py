@@ -20,9 +20,14 @@ class ValidationFailed(DomainError):
 
 
 class InvalidOutletCode(DomainError):
-    """A code that cannot be an outlet code: wrong characters, length, or check character."""
+    """A code that cannot be an outlet code. `reason` is "format" (wrong characters or length) or
+    "checksum" (a typo: the check character does not match); callers branch on it, never on the text."""
 
     code = "invalid_outlet_code"
+
+    def __init__(self, message: str, *, reason: str, fields: dict | None = None) -> None:
+        super().__init__(message, fields=fields)
+        self.reason = reason
 
 
 class NotFound(DomainError):
@@ -53,6 +58,18 @@ class IdempotencyKeyReused(Conflict):
 
 class AlreadyExists(Conflict):
     code = "already_exists"
+
+
+class ConcurrentUpdate(Conflict):
+    """Someone else changed the record since it was read (optimistic locking): reload and try again."""
+
+    code = "concurrent_update"
+
+
+class InvalidCursor(DomainError):
+    """A paging cursor this API did not give out, was given for another queue, or has expired."""
+
+    code = "invalid_cursor"
 
 
 class Unauthorized(DomainError):

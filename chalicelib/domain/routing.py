@@ -193,9 +193,9 @@ def _rules_confidence(best: float, second: float) -> float:
     return min(0.95, max(0.35, 0.3 + 0.35 * margin + 0.3 * strength))
 
 
-def route(*, text: str, category: str | None = None, sector: str | None = None, catalog: Catalog) -> RoutingDecision:
-    """Decide which agency handles a complaint; every decision says how and why."""
-    rules = load_rules()
+def route(*, text: str, category: str | None = None, sector: str | None = None, catalog: Catalog,
+          rules: RuleSet) -> RoutingDecision:
+    """Decide which agency handles a complaint with the given rule set; every decision says how and why."""
     version = f"rules:{rules.version};catalog:{catalog.version}"
     hits = [h for h in _hits(text or "", rules) if h.rule.agency in catalog.agencies]
     ranked = _ranked(_scores(hits), hits)

@@ -1,8 +1,6 @@
-"""Administrator use cases: register businesses and outlets, issue API keys."""
+"""Administrator use cases: register businesses and outlets (keys are in services/auth.py)."""
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 from chalicelib.domain import codes
@@ -10,7 +8,7 @@ from chalicelib.domain.errors import AlreadyExists, BusinessNotFound, Conflict, 
 from chalicelib.domain.identifiers import kind_of
 from chalicelib.domain.model import Business, Outlet
 from chalicelib.services.idempotency import request_fingerprint, same_request
-from chalicelib.services.ports import ApiKeyRepository, BusinessRepository, Clock, OutletRepository
+from chalicelib.services.ports import BusinessRepository, Clock, OutletRepository
 
 
 @dataclass(frozen=True)
@@ -32,9 +30,12 @@ class RegisterOutlet:
     idempotency_key: str | None = None
 
 
-def register_business(cmd: RegisterBusiness, *, businesses: BusinessRepository, clock: Clock) -> tuple[Business, bool]:
-    """Register a business by BIN/IIN. Registering the same data again is a no-op (bulk imports rerun)."""
-    business = Business(bin=cmd.bin, kind=kind_of(cmd.bin), name=cmd.name, region=cmd.region, created_at=clock.now())
+def register_business(cmd: RegisterBusiness, *, businesses: BusinessRepository, clock: Clock,
+                      actor: str | None = None) -> tuple[Business, bool]:
+    """Register a business by BIN/IIN. Registering the same data again is a no-op (bulk imports rerun).
+    `actor` is the key id that did it (None: the local seed or the CLI)."""
+    business = Business(bin=cmd.bin, kind=kind_of(cmd.bin), name=cmd.name, region=cmd.region, created_at=clock.now(),
+                        created_by=actor)
     try:
         businesses.add(business)
         return business, True
@@ -49,7 +50,7 @@ def register_business(cmd: RegisterBusiness, *, businesses: BusinessRepository, 
 
 
 def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outlets: OutletRepository,
-                    secret: str, clock: Clock) -> tuple[Outlet, bool]:
+                    secret: str, clock: Clock, actor: str | None = None) -> tuple[Outlet, bool]:
     """Give an outlet of a registered business a new sticker code.
 
     With an idempotency key (the bulk importer sends BIN + the chain's own store number) the code is
@@ -69,7 +70,7 @@ def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outl
         outlet = Outlet(
             code=code, business_bin=business.bin, business_name=business.name, name=cmd.name,
             address=cmd.address, region=cmd.region, sector=cmd.sector, created_at=clock.now(),
-            kato=cmd.kato, external_ref=cmd.external_ref, fingerprint=digest,
+            kato=cmd.kato, external_ref=cmd.external_ref, fingerprint=digest, created_by=actor,
         )
         try:
             outlets.add(outlet)
@@ -81,34 +82,3 @@ def register_outlet(cmd: RegisterOutlet, *, businesses: BusinessRepository, outl
             existing = outlets.get(code, consistent=True)  # the first attempt's write may be milliseconds old
             return same_request(existing, digest, what="outlet"), False
     raise RuntimeError("could not allocate an outlet code")
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def issue_api_key(*, role: str, scope: str | None, label: str, keys: ApiKeyRepository, clock: Clock) -> str:
-    """Create a key and store only its hash. The plain key is returned once and never again."""
-    key = f"qk_{role}_{secrets.token_urlsafe(32)}"
-    keys.add(hash_key(key), role=role, scope=scope, label=label, created_at=clock.now())
-    return key
-
-
-@dataclass(frozen=True)
-class Principal:
-    role: str
-    scope: str | None
-    label: str
-
-
-def authenticate(authorization: str | None, *, keys: ApiKeyRepository) -> Principal | None:
-    """The principal behind an `Authorization: Bearer <key>` header, or None."""
-    if not authorization:
-        return None
-    scheme, _, key = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        return None
-    record = keys.find(hash_key(key.strip()))
-    if record is None or record["revoked"]:
-        return None
-    return Principal(role=record["role"], scope=record["scope"], label=record["label"])

@@ -7,17 +7,13 @@ from datetime import datetime
 from chalicelib.domain import codes
 from chalicelib.domain.calendar import DeadlineRules
 from chalicelib.domain.catalog import Catalog
-from chalicelib.domain.errors import (
-    AlreadyExists, ComplaintNotFound, InvalidOutletCode, ValidationFailed, field_error,
-)
-from chalicelib.domain.model import Complaint, Contact, Outlet, TimelineEntry
-from chalicelib.domain.routing import RoutingDecision, route
+from chalicelib.domain.complaint import kind_for
+from chalicelib.domain.errors import AlreadyExists, ComplaintNotFound, ValidationFailed, field_error
+from chalicelib.domain.model import CONSUMER, SYSTEM, Complaint, Contact, Outlet, Status, TimelineEntry
+from chalicelib.domain.routing import RoutingDecision, RuleSet, route
 from chalicelib.domain.text import detect_language
 from chalicelib.services.idempotency import request_fingerprint, same_request
-from chalicelib.services.ports import BusinessRepository, Clock, ComplaintRepository, OutletRepository
-
-
-CRIME_AGENCIES = frozenset({"police"})
+from chalicelib.services.ports import BusinessRepository, Clock, ComplaintRepository, ContactVault, OutletRepository
 
 
 @dataclass(frozen=True)
@@ -31,6 +27,7 @@ class SellerRef:
 
 @dataclass(frozen=True)
 class SubmitComplaint:
+    """`outlet_code` is canonical: the request models parse what a person typed once, at the edge."""
     text: str
     channel: str
     outlet_code: str | None = None
@@ -61,12 +58,8 @@ class Seller:
     outlet: Outlet | None = None
 
 
-def find_outlet(raw_code: str, *, outlets: OutletRepository, field: str = "outlet_code") -> Outlet:
-    """The active outlet behind a code, or a field error that tells a typo from an unknown code."""
-    try:
-        code = codes.parse_outlet_code(raw_code)
-    except InvalidOutletCode as exc:
-        raise ValidationFailed(exc.message, fields={field: exc.fields["outlet_code"]}) from exc
+def find_outlet(code: str, *, outlets: OutletRepository, field: str = "outlet_code") -> Outlet:
+    """The active outlet behind a canonical code, or a field error."""
     outlet = outlets.get(code)
     if outlet is None or not outlet.active:
         raise ValidationFailed(
@@ -94,34 +87,31 @@ def resolve_seller(cmd: SubmitComplaint, *, outlets: OutletRepository, businesse
 
 
 def preview_routing(*, text: str, category: str | None, outlet_code: str | None, sector: str | None = None,
-                    outlets: OutletRepository, catalog: Catalog) -> RoutingDecision:
+                    outlets: OutletRepository, catalog: Catalog, routing_rules: RuleSet) -> RoutingDecision:
     """Route exactly as a submission would, storing nothing: the outlet's sector, or the sector a
     consumer without a sticker gave (a submission without one uses "other")."""
     sector = find_outlet(outlet_code, outlets=outlets).sector if outlet_code else (sector or "other")
-    return route(text=text, category=category, sector=sector, catalog=catalog)
+    return route(text=text, category=category, sector=sector, catalog=catalog, rules=routing_rules)
 
 
-def _canonical(cmd: SubmitComplaint) -> SubmitComplaint:
-    """The command as it will be stored, so that `vvr7-1x6b` and `VVR71X6B` are the same request."""
-    if cmd.outlet_code is None:
-        return cmd
-    try:
-        return replace(cmd, outlet_code=codes.parse_outlet_code(cmd.outlet_code))
-    except InvalidOutletCode:
-        return cmd  # resolve_seller reports it
+def contact_ref(secret: str, complaint_id: str) -> str:
+    """The vault key of a complaint's contact: derived, so a retried submission writes the same item,
+    and pseudonymous, so the complaints table holds nothing that names a person."""
+    return "ct_" + codes.keyed_digest(secret, "contact-ref", complaint_id).hex()[:32]
 
 
 def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, businesses: BusinessRepository,
-                     complaints: ComplaintRepository, catalog: Catalog, rules: DeadlineRules,
-                     secret: str, clock: Clock) -> Submission:
+                     complaints: ComplaintRepository, contacts: ContactVault, catalog: Catalog,
+                     rules: DeadlineRules, routing_rules: RuleSet, secret: str, clock: Clock) -> Submission:
     """Validate the seller, route, and store the complaint in one conditional write.
 
     With an Idempotency-Key the complaint id is derived from the key, so a retry hits the same item:
     the conditional put fails and the stored complaint is returned instead of a second one. A retry
     is answered from the stored complaint even when the seller has changed since (an outlet
     suspended in between), so a consumer never loses the tracking link of a complaint that exists.
+    The contact goes to the vault first, under a reference derived from the id: a complaint is never stored
+    pointing at a contact that is not there, and a retry overwrites the same vault item.
     """
-    cmd = _canonical(cmd)
     digest = request_fingerprint(cmd)
     key = cmd.idempotency_key
     complaint_id = codes.complaint_id_for_key(secret, key) if key else codes.new_complaint_id()
@@ -134,11 +124,16 @@ def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, busines
             if existing is not None:
                 return _replayed(same_request(existing, digest, what="complaint"), secret)
         raise
-    decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog)
-    complaint = _new_complaint(complaint_id, cmd, seller, decision, clock.now(), rules, digest)
+    decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog, rules=routing_rules)
+    now = clock.now()
+    contact = cmd.contact if cmd.contact and not cmd.contact.is_empty() else None
+    complaint = _new_complaint(complaint_id, cmd, seller, decision, now, rules, digest, contact)
     for _ in range(3):
+        if contact is not None:
+            complaint = replace(complaint, contact_ref=contact_ref(secret, complaint.id))
+            contacts.put(complaint.contact_ref, contact, at=now)
         try:
-            complaints.add(complaint)
+            complaint = complaints.save(complaint)
             return Submission(complaint, codes.tracking_token(secret, complaint.id), created=True)
         except AlreadyExists:
             if key is None:
@@ -155,41 +150,40 @@ def _replayed(existing: Complaint, secret: str) -> Submission:
 
 
 def _new_complaint(complaint_id: str, cmd: SubmitComplaint, seller: Seller, decision: RoutingDecision,
-                   now: datetime, rules: DeadlineRules, request_fingerprint: str) -> Complaint:
-    contact = cmd.contact if cmd.contact and not cmd.contact.is_empty() else None
+                   now: datetime, rules: DeadlineRules, request_fingerprint: str, contact: Contact | None) -> Complaint:
     # Anonymous complaints are signals (analytics, monitoring), not formal appeals with a legal term,
     # except reports of crimes, which the police must consider even when anonymous.
     identified = bool(contact and contact.identifies_person())
-    kind = "appeal" if identified or decision.agency_id in CRIME_AGENCIES else "signal"
+    kind = kind_for(identified=identified, agency_id=decision.agency_id)
     outlet = seller.outlet
     text_language = detect_language(cmd.text)
     return Complaint(
-        id=complaint_id, created_at=now, updated_at=now, status="routed", kind=kind, channel=cmd.channel,
+        id=complaint_id, created_at=now, updated_at=now, status=Status.ROUTED, kind=kind, channel=cmd.channel,
         language=cmd.language or text_language, text_language=text_language, text=cmd.text, category=cmd.category,
         sector=seller.sector, region=seller.region, business_bin=seller.business_bin,
         business_name=seller.business_name, business_registered=seller.business_registered,
         outlet_code=outlet.code if outlet else None, outlet_name=outlet.name if outlet else None,
-        outlet_address=outlet.address if outlet else None, contact=contact,
+        outlet_address=outlet.address if outlet else None, contact_ref=None, identified=identified,
         share_contact_with_business=bool(contact) and cmd.share_contact_with_business,
         incident_at=cmd.incident_at, routing=decision, agency_id=decision.agency_id,
         business_due_at=rules.business_due(now),
         agency_due_at=rules.agency_due(now) if kind == "appeal" else None,
         timeline=(
-            TimelineEntry(at=now, type="submitted", actor="consumer"),
-            TimelineEntry(at=now, type="routed", actor="system", agency_id=decision.agency_id,
-                          note=f"{decision.method} {decision.confidence:.2f}"),
+            TimelineEntry(at=now, type="submitted", actor=str(CONSUMER)),
+            TimelineEntry(at=now, type="routed", actor=str(SYSTEM), agency_id=decision.agency_id,
+                          note=f"{decision.method} {decision.confidence:.2f}", to_status=Status.ROUTED.value),
         ),
         fingerprint=request_fingerprint,
     )
 
 
 def complaint_for_holder(complaint_id: str, token: str | None, *, complaints: ComplaintRepository,
-                         secret: str) -> Complaint:
+                         secret: str, consistent: bool = False) -> Complaint:
     """The complaint for whoever holds its tracking token. A wrong token and an unknown id look the same."""
     not_found = ComplaintNotFound("No complaint matches this link.")
     if not codes.is_complaint_id(complaint_id) or not codes.token_matches(secret, complaint_id, token):
         raise not_found  # the token is derived from the id, so this costs no database read
-    complaint = complaints.get(complaint_id)
+    complaint = complaints.get(complaint_id, consistent=consistent)
     if complaint is None:
         raise not_found
     return complaint

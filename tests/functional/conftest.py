@@ -8,7 +8,7 @@ from moto import mock_aws
 @pytest.fixture
 def aws():
     """An empty in-memory AWS with Qalqan's tables, and the app wired to it."""
-    from chalicelib.api.deps import use_container
+    from chalicelib.bootstrap import use_container
 
     with mock_aws():
         from chalicelib.adapters.tables import create_tables
@@ -21,7 +21,7 @@ def aws():
 
 @pytest.fixture
 def services(aws):
-    from chalicelib.api.deps import container
+    from chalicelib.bootstrap import container
 
     return container()
 

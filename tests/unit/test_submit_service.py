@@ -8,7 +8,8 @@ from chalicelib.domain.errors import IdempotencyKeyReused, ValidationFailed
 from chalicelib.domain.model import Contact
 from chalicelib.services.admin import RegisterBusiness, RegisterOutlet, register_business, register_outlet
 from chalicelib.services.complaints import SellerRef, SubmitComplaint, complaint_for_holder, submit_complaint
-from tests.fakes import FakeBusinesses, FakeComplaints, FakeOutlets, FixedClock
+from chalicelib.domain.routing import load_rules
+from tests.fakes import FakeBusinesses, FakeComplaints, FakeContactVault, FakeOutlets, FixedClock
 
 SECRET = "s" * 32
 TEXT = "Продали просроченный кефир, дата на наклейке перебита, срок годности вышел неделю назад."
@@ -22,14 +23,16 @@ def world():
     outlet, _ = register_outlet(
         RegisterOutlet(business_bin="940140000385", name="Таза №1", address="Астана", region="71", sector="grocery"),
         businesses=businesses, outlets=outlets, secret=SECRET, clock=clock)
-    return {"businesses": businesses, "outlets": outlets, "complaints": complaints, "clock": clock, "outlet": outlet}
+    return {"businesses": businesses, "outlets": outlets, "complaints": complaints, "clock": clock, "outlet": outlet,
+            "contacts": FakeContactVault()}
 
 
 def _submit(world, **kwargs):
     cmd = SubmitComplaint(text=kwargs.pop("text", TEXT), channel="qr", **kwargs)
     return submit_complaint(cmd, outlets=world["outlets"], businesses=world["businesses"],
-                            complaints=world["complaints"], catalog=load_catalog(),
-                            rules=load_deadline_rules(), secret=SECRET, clock=world["clock"])
+                            complaints=world["complaints"], contacts=world["contacts"], catalog=load_catalog(),
+                            rules=load_deadline_rules(), routing_rules=load_rules(), secret=SECRET,
+                            clock=world["clock"])
 
 
 def test_identified_complaint_is_an_appeal_with_a_legal_term(world):
@@ -40,11 +43,13 @@ def test_identified_complaint_is_an_appeal_with_a_legal_term(world):
     assert c.agency_id == c.routing.agency_id and c.region == "71" and c.sector == "grocery"
     assert c.agency_due_at == load_deadline_rules().agency_due(world["clock"].now())
     assert [e.type for e in c.timeline] == ["submitted", "routed"]
+    # the contact is in the vault under the complaint's pseudonymous reference, not on the complaint
+    assert c.identified and world["contacts"].get(c.contact_ref) == Contact(name="Айдана", phone="+77011234567")
 
 
 def test_anonymous_complaint_is_a_signal_without_a_legal_term(world):
     c = _submit(world, outlet_code=world["outlet"].code).complaint
-    assert c.kind == "signal" and c.agency_due_at is None and c.contact is None
+    assert c.kind == "signal" and c.agency_due_at is None and c.contact_ref is None and not world["contacts"].items
 
 
 def test_consent_without_contact_means_nothing_to_share(world):
