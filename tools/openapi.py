@@ -64,12 +64,74 @@ STATUS = {"type": "object", "properties": {
     "updated_at": {"type": "string", "format": "date-time"}, "agency": {"$ref": "#/components/schemas/Agency"},
     "outlet": {"type": ["object", "null"]}, "business": {"type": "object"}, "category": {"type": ["object", "null"]},
     "routing": {"type": "object"}, "contact_provided": {"type": "boolean"},
-    "due_at": {"type": ["string", "null"], "format": "date-time"},
-    "business_response": {"type": "null", "description": "filled by a later release"},
-    "result": {"type": "null", "description": "filled by a later release"},
+    "due_at": {"type": ["string", "null"], "format": "date-time", "description": "same as agency_due_at"},
+    "business_due_at": {"type": "string", "format": "date-time", "description": "the seller answers within 10 calendar days"},
+    "agency_due_at": {"type": ["string", "null"], "format": "date-time",
+                      "description": "15 working days for an appeal; null for an anonymous signal"},
+    "flags": {"$ref": "#/components/schemas/Flags"},
+    "business_response": {"oneOf": [{"$ref": "#/components/schemas/BusinessResponse"}, {"type": "null"}]},
+    "feedback": {"oneOf": [{"$ref": "#/components/schemas/Feedback"}, {"type": "null"}]},
+    "can_give_feedback": {"type": "boolean"},
+    "result": {"oneOf": [{"$ref": "#/components/schemas/Decision"}, {"type": "null"}]},
+    "rejection": {"oneOf": [{"$ref": "#/components/schemas/Rejection"}, {"type": "null"}]},
     "timeline": {"type": "array", "items": {"type": "object", "properties": {
         "at": {"type": "string", "format": "date-time"}, "type": {"type": "string"},
         "label": {"$ref": "#/components/schemas/I18n"}, "agency": {"oneOf": [{"$ref": "#/components/schemas/Agency"}, {"type": "null"}]}}}}}}
+STATUSES = ["routed", "business_responded", "in_review", "settled", "resolved", "rejected"]
+FLAGS = {"type": "object", "properties": {"business_overdue": {"type": "boolean"}, "agency_overdue": {"type": "boolean"}}}
+BUSINESS_RESPONSE = {"type": "object", "properties": {
+    "message": {"type": "string"}, "offer": {"enum": ["refund", "replacement", "repair", "apology", "other"]},
+    "offer_label": {"$ref": "#/components/schemas/I18n"}, "at": {"type": "string", "format": "date-time"}}}
+FEEDBACK = {"type": "object", "properties": {
+    "accepted": {"type": "boolean"}, "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+    "comment": {"type": ["string", "null"]}, "at": {"type": "string", "format": "date-time"}}}
+DECISION = {"type": "object", "properties": {
+    "decision": {"enum": ["violation_confirmed", "not_confirmed", "settled"]},
+    "decision_label": {"$ref": "#/components/schemas/I18n"}, "result": {"type": "string"},
+    "at": {"type": "string", "format": "date-time"}}}
+REJECTION = {"type": "object", "properties": {"reason": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}}
+SUMMARY = {"type": "object", "properties": {
+    "id": {"type": "string"}, "status": {"enum": STATUSES}, "status_label": {"$ref": "#/components/schemas/I18n"},
+    "kind": {"enum": ["appeal", "signal"]}, "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"}, "category": {"type": ["object", "null"]},
+    "sector": {"type": ["object", "null"]}, "region": {"type": "object"}, "agency": {"$ref": "#/components/schemas/Agency"},
+    "business": {"type": "object", "properties": {"name": {"type": "string"}, "bin": {"type": "string"}}},
+    "outlet": {"type": ["object", "null"]}, "excerpt": {"type": "string", "description": "the first 160 characters"},
+    "business_due_at": {"type": "string", "format": "date-time"},
+    "agency_due_at": {"type": ["string", "null"], "format": "date-time"},
+    "flags": {"$ref": "#/components/schemas/Flags"}, "overdue": {"type": "boolean"}}}
+CASE = {"allOf": [{"$ref": "#/components/schemas/CaseSummary"}, {"type": "object", "properties": {
+    "text": {"type": "string"}, "language": {"type": "string"}, "channel": {"type": "string"},
+    "incident_at": {"type": ["string", "null"], "format": "date-time"},
+    "business_response": {"oneOf": [{"$ref": "#/components/schemas/BusinessResponse"}, {"type": "null"}]},
+    "feedback": {"oneOf": [{"$ref": "#/components/schemas/Feedback"}, {"type": "null"}]},
+    "decision": {"oneOf": [{"$ref": "#/components/schemas/Decision"}, {"type": "null"}]},
+    "rejection": {"oneOf": [{"$ref": "#/components/schemas/Rejection"}, {"type": "null"}]},
+    "contact": {"type": ["object", "null"], "description": "the complainant's contact: always for the handling agency, "
+                "for the business only when the consumer agreed to share it"},
+    "contact_provided": {"type": "boolean"}, "share_contact_with_business": {"type": "boolean"},
+    "routing": {"type": "object", "description": "agency view only: method, confidence, explanation, version"},
+    "timeline": {"type": "array", "description": "append-only audit: at, type, label, actor, actor_scope, key_id, note, from, to, agency",
+                 "items": {"type": "object"}},
+    "version": {"type": "integer", "description": "optimistic-lock version"},
+    "actions": {"type": "array", "items": {"enum": ["take", "resolve", "reject", "reroute", "respond"]},
+                "description": "what this caller may do now"}}}]}
+QUEUE = {"type": "object", "properties": {
+    "items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseSummary"}},
+    "next_cursor": {"type": ["string", "null"], "description": "signed; poll with it to get only what is new or changed since"}}}
+STATUS_CHANGE = {"oneOf": [
+    {"type": "object", "required": ["status"], "additionalProperties": False,
+     "properties": {"status": {"const": "in_review"}}},
+    {"type": "object", "required": ["status", "decision", "result"], "additionalProperties": False, "properties": {
+        "status": {"const": "resolved"}, "decision": {"enum": ["violation_confirmed", "not_confirmed", "settled"]},
+        "result": {"type": "string", "minLength": 2, "maxLength": 5000, "description": "the result, for the consumer"}}},
+    {"type": "object", "required": ["status", "reason"], "additionalProperties": False, "properties": {
+        "status": {"const": "rejected"}, "reason": {"type": "string", "minLength": 2, "maxLength": 2000}}}]}
+ISSUED_KEY = {"type": "object", "properties": {
+    "key_id": {"type": "string"}, "key": {"type": "string", "description": "shown once, stored only as a SHA-256"},
+    "role": {"enum": ["admin", "analyst", "agency", "business"]}, "agency_id": {"type": ["string", "null"]},
+    "regions": {"type": "array", "items": {"type": "string"}}, "bin": {"type": ["string", "null"]},
+    "label": {"type": "string"}, "expires_at": {"type": ["string", "null"], "format": "date-time"}}}
 
 
 def _json(schema_ref: str) -> dict:
@@ -83,15 +145,17 @@ def _errors(*codes: int) -> dict:
     return {str(code): {"description": text[code], **_json("Error")} for code in codes}
 
 
-def _op(summary: str, ok: dict, *, errors=(), body: str | None = None, params=(), admin=False, tags=("public",)) -> dict:
+def _op(summary: str, ok: dict, *, errors=(), body: str | None = None, params=(), admin=False, tags=("public",),
+        role: str | None = None) -> dict:
     op = {"summary": summary, "tags": list(tags), "responses": {**ok, **_errors(*errors)}}
     if body:
         op["requestBody"] = {"required": True, **_json(body)}
     if params:
         op["parameters"] = list(params)
-    if admin:
-        op["security"] = [{"adminKey": []}]
-        op["tags"] = ["admin"]
+    role = "admin" if admin else role
+    if role:
+        op["security"] = [{f"{role}Key": []}]
+        op["tags"] = [role]
     return op
 
 
@@ -107,6 +171,9 @@ IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "sc
                "description": "Retries with the same key return the first result instead of creating another"}
 CODE = _path_param("code", "Outlet code, any case, with or without the hyphen; O/0 and I/L/1 are read alike")
 BIN = _path_param("bin", "BIN or IIN, 12 digits")
+CID = _path_param("complaint_id", "Complaint id")
+TOKEN_HEADER = {"name": "X-Tracking-Token", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": "Tracking token; preferred over ?token= (kept out of access logs)"}
 PNG = {"200": {"description": "Sticker", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}
 PDF = {"200": {"description": "PDF for print", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
@@ -116,7 +183,9 @@ def build() -> dict:
 
     models = {"ComplaintIn": schemas.ComplaintIn, "PreviewIn": schemas.PreviewIn,
               "BusinessIn": schemas.BusinessIn, "OutletIn": schemas.OutletIn,
-              "OutletStatusIn": schemas.OutletStatusIn}
+              "OutletStatusIn": schemas.OutletStatusIn, "RerouteIn": schemas.RerouteIn,
+              "ResponseIn": schemas.ResponseIn, "FeedbackIn": schemas.FeedbackIn, "KeyIn": schemas.KeyIn,
+              "DeadlineJobIn": schemas.DeadlineJobIn}
     components = {}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -124,7 +193,10 @@ def build() -> dict:
         components[name] = schema
     components.update({"I18n": I18N, "Agency": AGENCY, "Error": ERROR, "OutletCard": OUTLET_CARD,
                        "OutletAdmin": OUTLET_ADMIN, "Business": BUSINESS, "RoutingPreview": ROUTING,
-                       "ComplaintCreated": CREATED, "ComplaintStatus": STATUS})
+                       "ComplaintCreated": CREATED, "ComplaintStatus": STATUS, "Flags": FLAGS,
+                       "BusinessResponse": BUSINESS_RESPONSE, "Feedback": FEEDBACK, "Decision": DECISION,
+                       "Rejection": REJECTION, "CaseSummary": SUMMARY, "Case": CASE, "Queue": QUEUE,
+                       "StatusChangeIn": STATUS_CHANGE, "IssuedKey": ISSUED_KEY})
     ok = lambda ref, code="200", desc="OK": {code: {"description": desc, **_json(ref)}}  # noqa: E731
     plain = lambda desc: {"200": {"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}}}  # noqa: E731
     paths = {
@@ -140,11 +212,47 @@ def build() -> dict:
                                     errors=(400, 409, 413, 422), body="ComplaintIn", params=[IDEMPOTENCY])},
         "/complaints/{complaint_id}": {"get": _op(
             "Status, agency and timeline for the holder of the tracking token", ok("ComplaintStatus"),
-            errors=(404,), params=[_path_param("complaint_id", "Complaint id"),
-                                   _query("token", "Tracking token (or send the X-Tracking-Token header)"),
-                                   {"name": "X-Tracking-Token", "in": "header", "required": False,
-                                    "schema": {"type": "string"},
-                                    "description": "Tracking token; preferred over ?token= (kept out of access logs)"}])},
+            errors=(404,), params=[CID, _query("token", "Tracking token (or send the X-Tracking-Token header)"),
+                                   TOKEN_HEADER])},
+        "/complaints/{complaint_id}/feedback": {"post": _op(
+            "The consumer accepts or rejects the seller's offer, once, with 1-5 stars (accepted: settled)",
+            ok("ComplaintStatus"), errors=(400, 404, 409, 413, 422), body="FeedbackIn",
+            params=[CID, _query("token", "Tracking token (or send the X-Tracking-Token header)"), TOKEN_HEADER])},
+        "/agency/complaints": {"get": _op(
+            "The agency's work queue (its regions only for a regional key), oldest change first; poll with next_cursor",
+            ok("Queue"), errors=(400, 401, 403, 422), role="agency",
+            params=[_query("status", "open, or one status: " + ", ".join(STATUSES)), _query("region", "KATO oblast code"),
+                    _query("cursor", "next_cursor of the previous page or poll"), _query("limit", "1-100", "integer")])},
+        "/agency/complaints/{complaint_id}": {"get": _op(
+            "The whole case, with the complainant's contact if one was given", ok("Case"), errors=(401, 403, 404),
+            params=[CID], role="agency")},
+        "/agency/complaints/{complaint_id}/status": {"post": _op(
+            "Take in review, resolve with a decision and a result for the consumer, or reject with a reason",
+            ok("Case"), errors=(400, 401, 403, 404, 409, 413, 422), body="StatusChangeIn", params=[CID], role="agency")},
+        "/agency/complaints/{complaint_id}/reroute": {"post": _op(
+            "Send the case to the body that handles it; the correction is kept as a labelled routing example",
+            plain("Where the case went: {id, status, agency}"), errors=(400, 401, 403, 404, 409, 413, 422),
+            body="RerouteIn", params=[CID], role="agency")},
+        "/business/complaints": {"get": _op(
+            "Complaints about the caller's outlets or BIN, oldest change first; poll with next_cursor", ok("Queue"),
+            errors=(400, 401, 403, 422), role="business",
+            params=[_query("status", "open, or one status"), _query("cursor", "next_cursor"), _query("limit", "1-100", "integer")])},
+        "/business/complaints/{complaint_id}": {"get": _op(
+            "A complaint about the caller; the consumer's contact only with their consent", ok("Case"),
+            errors=(401, 403, 404), params=[CID], role="business")},
+        "/business/complaints/{complaint_id}/response": {"post": _op(
+            "Answer the complaint once, with an offer", ok("Case"), errors=(400, 401, 403, 404, 409, 413, 422),
+            body="ResponseIn", params=[CID], role="business")},
+        "/admin/keys": {"post": _op("Issue an API key for a role and scope; the key is shown in this response only",
+                                    ok("IssuedKey", "201", "Created"), errors=(400, 401, 403, 413, 422), body="KeyIn",
+                                    admin=True)},
+        "/admin/keys/{key_id}": {"delete": _op("Revoke a key (effective on its next use)", plain("{key_id, revoked}"),
+                                               errors=(401, 403, 404), params=[_path_param("key_id", "Key id")],
+                                               admin=True)},
+        "/admin/jobs/deadlines": {"post": _op(
+            "Run the deadline sweep as of a date: flags business_overdue and agency_overdue",
+            plain("{as_of, checked, business_overdue, agency_overdue}"), errors=(400, 401, 403, 413, 422),
+            body="DeadlineJobIn", admin=True)},
         "/admin/businesses": {"post": _op("Register a business by BIN/IIN (repeatable with the same data)",
                                           {**ok("Business", "201", "Created"), **ok("Business", "200", "Already registered")},
                                           errors=(401, 403, 409, 413, 422), body="BusinessIn", admin=True)},
@@ -186,8 +294,10 @@ def build() -> dict:
         "servers": [{"url": "http://127.0.0.1:8000", "description": "make run"}],
         "paths": paths,
         "components": {"schemas": components,
-                       "securitySchemes": {"adminKey": {"type": "http", "scheme": "bearer",
-                                                        "description": "Admin API key (stored hashed)"}}},
+                       "securitySchemes": {f"{role}Key": {
+                           "type": "http", "scheme": "bearer",
+                           "description": f"{role.capitalize()} API key, qk_<id>.<secret> (stored hashed; see POST /admin/keys)"}
+                           for role in ("admin", "agency", "business")}},
     }
 
 
