@@ -65,7 +65,7 @@ def resolve(event: dict, *, find_outlet, settings, logger) -> dict:
     try:
         code = codes.parse_outlet_code(typed)
     except InvalidOutletCode as exc:
-        reason = "typo" if exc.fields["outlet_code"]["code"] == "invalid_checksum" else "unknown"
+        reason = "typo" if exc.reason == "checksum" else "unknown"
         return _page(400 if reason == "typo" else 404, reason, typed[:20], headers, form_url)
     try:
         outlet = find_outlet(code)

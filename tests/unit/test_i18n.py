@@ -185,9 +185,3 @@ def test_the_package_imports_nothing_outside_itself():
                 assert False, f"{path.name} imports {[a.name for a in node.names]}"
             if isinstance(node, ast.ImportFrom):
                 assert node.module in ("__future__", "chalicelib.i18n.catalogue"), f"{path.name}: {node.module}"
-
-
-def test_the_old_module_still_serves_its_importers():
-    from chalicelib.api import messages
-
-    assert messages.language is negotiate and messages.localise is localise
