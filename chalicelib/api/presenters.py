@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.codes import display_code
 from chalicelib.domain.identifiers import structure_warnings
-from chalicelib.domain.complaint import allowed_actions
 from chalicelib.domain.model import Business, Complaint, Contact, Outlet, Status
 from chalicelib.domain.routing import RoutingDecision
 from chalicelib.i18n import label
@@ -149,6 +148,8 @@ def _contact(contact: Contact | None) -> dict | None:
 def case_detail(c: Complaint, catalog: Catalog, *, role: str, contact: Contact | None) -> dict:
     """The whole case for the handling agency or the business complained about. `contact` is passed
     only to those entitled to it (the agency; the business with the consumer's consent)."""
+    from chalicelib.domain.complaint import allowed_actions  # the lifecycle module loads only for case views
+
     result, rejection = _outcome(c)
     body = {
         **case_summary(c, catalog), "text": c.text, "language": c.language, "channel": c.channel,
