@@ -1,5 +1,9 @@
 """Legal deadlines in working days, with Kazakhstan's holidays."""
-from datetime import date, datetime, timezone
+import time
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
+
+import pytest
 
 from chalicelib.domain.calendar import load_deadline_rules
 
@@ -34,3 +38,52 @@ def test_fifteen_working_days_skip_weekends_and_holidays():
 def test_business_answer_is_ten_calendar_days():
     due = RULES.business_due(datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc))  # 28 Nov 01:00 local
     assert due == datetime(2026, 12, 8, 18, 59, 59, tzinfo=timezone.utc)
+
+
+# ------------------------------------------------------------------------ local midnight in Almaty (UTC+5)
+
+ALMATY = timezone(timedelta(hours=5))
+
+
+@pytest.fixture
+def machine_zone(monkeypatch):
+    """Set the process's local time zone (TZ), as a developer laptop or a differently configured host has it.
+
+    Deadlines must depend only on Kazakhstan's time, never on the zone of the machine computing them.
+    POSIX zone strings need no tz database: "<+10>-10" is UTC+10.
+    """
+    def use(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["UTC0", "<+10>-10", "<-07>7"])
+@pytest.mark.parametrize(("start_utc", "agency_due_utc", "business_due_utc"), [
+    # 23:30 on Thursday 3 Dec in Almaty: counting starts on Friday 4 Dec
+    (datetime(2026, 12, 3, 18, 30), datetime(2026, 12, 25, 18, 59, 59), datetime(2026, 12, 13, 18, 59, 59)),
+    (datetime(2026, 12, 3, 18, 59, 59), datetime(2026, 12, 25, 18, 59, 59), datetime(2026, 12, 13, 18, 59, 59)),
+    # 00:00 and 00:30 on Friday 4 Dec in Almaty, still Thursday in UTC: counting starts on Monday 7 Dec
+    (datetime(2026, 12, 3, 19, 0), datetime(2026, 12, 28, 18, 59, 59), datetime(2026, 12, 14, 18, 59, 59)),
+    (datetime(2026, 12, 3, 19, 30), datetime(2026, 12, 28, 18, 59, 59), datetime(2026, 12, 14, 18, 59, 59)),
+])
+def test_deadlines_follow_the_date_in_almaty_whatever_the_machine_zone(
+        machine_zone, zone, start_utc, agency_due_utc, business_due_utc):
+    machine_zone(zone)
+    start = start_utc.replace(tzinfo=timezone.utc)
+    for due, expected in ((RULES.agency_due(start), agency_due_utc), (RULES.business_due(start), business_due_utc)):
+        assert due == expected.replace(tzinfo=timezone.utc)
+        # stored and shown as UTC ("...Z"), so the offset itself is part of the answer
+        assert due.utcoffset() == timedelta(0) and due.tzinfo == timezone.utc
+    # the same instant given in Almaty time gives the same deadlines
+    assert RULES.agency_due(start.astimezone(ALMATY)) == RULES.agency_due(start)
+
+
+def test_the_due_time_is_the_last_second_of_the_day_in_almaty():
+    due = RULES.agency_due(datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc))
+    local = due.astimezone(ALMATY)
+    assert (local.date(), local.time()) == (date(2026, 12, 25), dtime(23, 59, 59))
+    assert RULES.tz.utcoffset(None) == timedelta(hours=5)
