@@ -3,10 +3,15 @@
     python -m tools.admin import-csv outlets.csv [--out codes.csv] [--stickers outlets.pdf]
     python -m tools.admin stickers 940140000385 --out chain.pdf
     python -m tools.admin create-key --role admin --label "Aliya, MTI"
+    python -m tools.admin create-key --role agency --agency kzpp --region 71 --region 75 --expires 2027-06-30
+    python -m tools.admin create-key --role business --bin 940140000385 --label "Taza Market, head office"
+    python -m tools.admin revoke-key k1a2b3c4d5e6f
 
 `import-csv` and `stickers` talk to the admin API (QALQAN_API, QALQAN_ADMIN_KEY; locally they default
 to .local/demo.json), so they go through the same validation, audit and idempotency as any client.
-`create-key` writes to DynamoDB directly: it is how the first admin key comes to exist.
+`create-key` and `revoke-key` write to DynamoDB directly (AWS credentials, AWS_REGION, QALQAN_STAGE or
+TABLE_PREFIX, QALQAN_SECRET_PARAMETER): it is how the first admin key comes to exist. A key is printed
+once; only its hash is stored. Mistakes in the arguments exit with status 2 before anything is written.
 
 CSV columns (header row required): business_bin, business_name, business_region, outlet_name, address,
 region, sector, and optionally external_ref (the chain's own store number) and kato. Re-running an
@@ -25,6 +30,7 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,14 +215,120 @@ def chain_stickers(client: AdminClient, bin: str, out: Path) -> int:
     return 0
 
 
-def create_key(role: str, label: str, scope: str | None) -> int:
-    from chalicelib.bootstrap import container
-    from chalicelib.services.admin import issue_api_key
+class UsageError(Exception):
+    """An invocation that cannot be right (a scope the role lacks, an unknown agency, a BIN with a typo)."""
 
+
+def key_request(args, catalog) -> dict:
+    """The issue_key arguments for `create-key`, with every mistake named in the CLI's own terms."""
+    from chalicelib.domain.identifiers import checksum_ok
+
+    agencies = ", ".join(catalog.agencies)
+    if args.role == "agency":
+        if not args.agency:
+            raise UsageError(f"--role agency needs --agency <id>, one of: {agencies}")
+        if args.agency not in catalog.agencies:
+            raise UsageError(f"unknown agency {args.agency!r}; agency ids: {agencies}")
+        for region in args.region:
+            if not (len(region) == 2 and region.isascii() and region.isdigit()) or region not in catalog.regions:
+                raise UsageError(f"--region {region!r} is not a 2-digit KATO oblast code; codes: "
+                                 + ", ".join(catalog.regions))
+    elif args.agency or args.region:
+        raise UsageError("--agency and --region are only for --role agency")
+    if args.role == "business":
+        if not args.bin:
+            raise UsageError("--role business needs --bin <12-digit BIN/IIN>")
+        if not (len(args.bin) == 12 and args.bin.isascii() and args.bin.isdigit()) or not checksum_ok(args.bin):
+            raise UsageError(f"--bin {args.bin} is not a valid BIN/IIN (12 digits with a correct check digit)")
+    elif args.bin:
+        raise UsageError("--bin is only for --role business")
+    label = (args.label or "").strip() or " ".join(
+        part for part in (args.role, args.agency, ",".join(args.region), args.bin) if part)
+    return {"role": args.role, "label": label, "agency_id": args.agency, "regions": tuple(args.region),
+            "bin": args.bin}
+
+
+def expiry(value: str | None, tz, now: datetime) -> datetime | None:
+    """`--expires YYYY-MM-DD`: the key stops working at 00:00 Kazakhstan time that day, as a date-only
+    `expires_at` means in the admin API."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise UsageError(f"--expires {value!r} is not a date as YYYY-MM-DD")
+    at = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    if at <= now:
+        raise UsageError(f"--expires {value} is not in the future")
+    return at.astimezone(timezone.utc)
+
+
+def _storage_error(exc: Exception) -> str:
+    return f"cannot reach the keys table ({exc.__class__.__name__}: {str(exc)[:300]}); check the AWS credentials, " \
+           "AWS_REGION, AWS_ENDPOINT_URL, QALQAN_STAGE and TABLE_PREFIX"
+
+
+def create_key(args) -> int:
+    """Issue a key straight into DynamoDB and print it, the only time it is ever shown."""
+    from chalicelib.bootstrap import container
+    from chalicelib.domain.calendar import load_deadline_rules
+    from chalicelib.domain.catalog import load_catalog
+    from chalicelib.domain.errors import ValidationFailed
+    from chalicelib.services.auth import issue_key
+    from chalicelib.settings import ConfigurationError
+
+    # Checked before any AWS call or setting is needed: a typo costs nothing and writes nothing.
+    request = key_request(args, load_catalog())
+    tz = load_deadline_rules().tz
+    expires_at = expiry(args.expires, tz, datetime.now(timezone.utc))
     c = container()
-    key = issue_api_key(role=role, scope=scope, label=label, keys=c.keys, clock=c.clock)
-    print(key)
-    print("Store this key now: only its hash is kept.", file=sys.stderr)
+    try:
+        issued = issue_key(**request, expires_at=expires_at, keys=c.keys, clock=c.clock,
+                           known_agencies=c.catalog.agencies, known_regions=c.catalog.regions)
+    except ValidationFailed as exc:  # a rule only the service knows: still the caller's mistake
+        raise UsageError("; ".join(f"{k}: {v['message']}" for k, v in exc.fields.items()) or exc.message) from None
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        print(f"error: {_storage_error(exc)}", file=sys.stderr)
+        return 1
+    if args.json:
+        from chalicelib.api.presenters import issued_key
+
+        print(json.dumps(issued_key(issued), ensure_ascii=False))
+    else:
+        scope = {"agency": f"agency {issued.agency_id}" + (f", regions {', '.join(issued.regions)}"
+                                                           if issued.regions else ", every region"),
+                 "business": f"business {issued.bin}"}.get(issued.role, "no scope")
+        expires = issued.expires_at.astimezone(tz).isoformat(" ", "minutes") if issued.expires_at else "never"
+        print(f"key id:  {issued.key_id}\nkey:     {issued.key}\nrole:    {issued.role} ({scope})\n"
+              f"label:   {issued.label}\nexpires: {expires}")
+    print(f"Store this key now: only its hash is kept. Revoke it with `python -m tools.admin revoke-key "
+          f"{issued.key_id}`.", file=sys.stderr)
+    return 0
+
+
+def revoke_key(key_id: str) -> int:
+    from chalicelib.bootstrap import container
+    from chalicelib.services.auth import revoke_key as revoke
+    from chalicelib.settings import ConfigurationError
+
+    if not (0 < len(key_id) <= 40 and key_id.isascii() and key_id.isalnum()):
+        raise UsageError(f"{key_id!r} is not a key id (the `key id` create-key printed, like k1a2b3c4d5e6f)")
+    c = container()
+    try:
+        revoked = revoke(key_id, keys=c.keys, clock=c.clock)
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        print(f"error: {_storage_error(exc)}", file=sys.stderr)
+        return 1
+    if not revoked:
+        print(f"error: no key has the id {key_id}", file=sys.stderr)
+        return 1
+    print(f"revoked {key_id}: requests with it are refused from now on")
     return 0
 
 
@@ -238,25 +350,43 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_import = sub.add_parser("import-csv", help="register businesses and outlets from a CSV file")
     p_import.add_argument("csv", type=Path)
-    p_import.add_argument("--out", type=Path, help="where to write the codes (default: <csv>.codes.csv)")
+    p_import.add_argument("--out", type=Path,
+                          help="where to write the codes (default: <csv name>.codes.csv in the current directory)")
     p_import.add_argument("--workers", type=int, default=4)
     p_import.add_argument("--stickers", type=Path, help="also write the imported outlets' stickers to this PDF")
     p_stickers = sub.add_parser("stickers", help="A4 sticker sheets (PDF) for every outlet of a business")
     p_stickers.add_argument("bin")
     p_stickers.add_argument("--out", type=Path, required=True)
-    p_key = sub.add_parser("create-key", help="issue an API key straight into DynamoDB")
-    p_key.add_argument("--role", required=True, choices=("admin", "agency", "business"))
-    p_key.add_argument("--label", required=True)
-    p_key.add_argument("--scope", help="agency id or BIN for scoped roles")
+    p_key = sub.add_parser("create-key", help="issue an API key straight into DynamoDB (printed once)")
+    p_key.add_argument("--role", required=True, choices=("admin", "analyst", "agency", "business"))
+    p_key.add_argument("--agency", help="agency id, for --role agency (e.g. kzpp)")
+    p_key.add_argument("--region", action="append", default=[], metavar="KATO",
+                       help="limit an agency key to a 2-digit KATO oblast; repeat for more (default: every region)")
+    p_key.add_argument("--bin", help="the business's BIN/IIN, for --role business")
+    p_key.add_argument("--label", help="who holds the key, for the audit trail (default: role and scope)")
+    p_key.add_argument("--expires", metavar="YYYY-MM-DD",
+                       help="the key stops working at 00:00 Kazakhstan time that day")
+    p_key.add_argument("--json", action="store_true", help="print the issued key as JSON, as the admin API does")
+    p_revoke = sub.add_parser("revoke-key", help="revoke an API key by its key id (straight in DynamoDB)")
+    p_revoke.add_argument("key_id")
     args = parser.parse_args(argv)
-    if args.command == "create-key":
-        return create_key(args.role, args.label, args.scope)
+    if args.command in ("create-key", "revoke-key"):
+        from chalicelib.settings import ConfigurationError
+
+        sub_parser = p_key if args.command == "create-key" else p_revoke
+        try:
+            return create_key(args) if args.command == "create-key" else revoke_key(args.key_id)
+        except UsageError as exc:
+            sub_parser.error(str(exc))
+        except ConfigurationError as exc:
+            sub_parser.error(f"the environment is not set up for DynamoDB: {exc}")
     if not args.api or not args.key:
         parser.error("set --api and --key (or QALQAN_API and QALQAN_ADMIN_KEY, or run `make run` for the demo)")
     client = AdminClient(args.api, args.key)
     try:
         if args.command == "import-csv":
-            out = args.out or args.csv.with_suffix(".codes.csv")
+            # Not next to the input: a sample or a chain's file inside the repo would gain an untracked file.
+            out = args.out or Path.cwd() / f"{args.csv.stem}.codes.csv"
             return import_csv(client, args.csv, out, max(1, args.workers), args.stickers)
         return chain_stickers(client, args.bin, args.out)
     except ApiError as exc:
