@@ -17,7 +17,7 @@ os.environ.update({
     "QALQAN_SECRET": "bench-secret-bench-secret-bench-secret", "AWS_REGION": "eu-central-1",
     "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_TRACE_DISABLED": "true", "LOG_LEVEL": "WARNING",
-    "TABLE_PREFIX": "qalqan-bench",
+    "TABLE_PREFIX": "qalqan-bench", "QUEUE_SETTLE_SECONDS": "0",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -90,6 +90,28 @@ def main() -> None:
                 f"/complaints/{created['id']}?token={created['tracking_token']}")
             ops["GET /complaints/{id} wrong token"] = lambda i: client.http.get(
                 f"/complaints/{created['id']}?token=wrong")
+            # Working a case: each action needs a case in the right state, so make one per iteration first.
+            agency_key = demo["keys"]["agencies"][created["agency"]["id"]]
+            business_key = demo["keys"]["businesses"][demo["outlets"][0]["business_bin"]]
+            auth = {"agency": {"Authorization": f"Bearer {agency_key}"},
+                    "business": {"Authorization": f"Bearer {business_key}"}}
+            fresh = [post("/complaints", {"outlet_code": code, "text": TEXT, "contact": {
+                "name": "Bench Person", "phone": "+77011234567"}}).json_body for _ in range(args.n)]
+            counter.take()
+            ops["GET /agency/complaints (page of 50)"] = lambda i: client.http.get(
+                "/agency/complaints?limit=50", headers=auth["agency"])
+            ops["GET /agency/complaints/{id} (with contact)"] = lambda i: client.http.get(
+                f"/agency/complaints/{fresh[i]['id']}", headers=auth["agency"])
+            ops["GET /business/complaints/{id}"] = lambda i: client.http.get(
+                f"/business/complaints/{fresh[i]['id']}", headers=auth["business"])
+            ops["POST /business/complaints/{id}/response"] = lambda i: post(
+                f"/business/complaints/{fresh[i]['id']}/response", {"message": "We refund", "offer": "refund"},
+                auth["business"])
+            ops["POST /complaints/{id}/feedback"] = lambda i: post(
+                f"/complaints/{fresh[i]['id']}/feedback", {"accepted": False, "stars": 2},
+                {"X-Tracking-Token": fresh[i]["tracking_token"]})
+            ops["POST /agency/complaints/{id}/status"] = lambda i: post(
+                f"/agency/complaints/{fresh[i]['id']}/status", {"status": "in_review"}, auth["agency"])
             print(f"DynamoDB requests per operation (warm, mean of {args.n}; moto in-process)")
             for name, op in ops.items():
                 started = time.perf_counter()
