@@ -80,6 +80,8 @@
     for (const e of document.querySelectorAll("[data-al]")) e.setAttribute("aria-label", Q.t(e.dataset.al));
     for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", b.dataset.lang === Q.lang);
     document.title = Q.t(document.body.dataset.title);
+    const desc = document.querySelector('meta[name="description"]');
+    if (desc && document.body.dataset.desc) desc.content = Q.t(document.body.dataset.desc);
     subs.forEach((f) => f());
   }
 

@@ -12,9 +12,20 @@
   // A message is {k: i18n key} or {m: text from the server}, so it can be re-rendered on a language switch.
   let catalog = null, outlet = null, placeMsg = null, errs = {}, summary = null;
   let key = null, sending = false, preview = null, previewSeq = 0, previewTimer, codeTimer, result = null;
-  // Server messages are English; where our own message describes the rule as well, it is shown instead.
-  const SERVER_MSG = { contact_phone: "e_phone", contact_email: "e_email", contact_name: "e_cname", business_bin: "e_bin_sum",
-    business_name: "e_bname", business_region: "region_ph", text: () => (chars(text.value.trim()) < 10 ? "e_text_short" : "e_text_long") };
+  // Field errors from the server, by field and reason code: where our own message says the same and names the
+  // rule, it is shown (it follows a language switch); any other reason shows the server's own message, which
+  // it words in the page's language, so a reason we did not foresee is never reported as a different one.
+  const SERVER_MSG = {
+    text: { string_too_short: "e_text_short", missing: "e_text_short", string_too_long: "e_text_long", no_words: "e_text_words" },
+    contact_phone: { invalid_phone: "e_phone", string_too_long: "e_phone" },
+    contact_email: { invalid_email: "e_email", string_too_long: "e_email" },
+    contact_name: { string_too_long: "e_cname" },
+    business_bin: { invalid_bin: "e_bin_sum", string_pattern_mismatch: "e_bin" },
+    business_name: { string_too_short: "e_bname", string_too_long: "e_bname", missing: "e_bname" },
+    business_region: { missing: "region_ph", unknown_region: "region_ph" },
+    incident_at: { in_future: "e_when", too_old: "e_when_old" },
+  };
+  const LETTER = /\p{L}/u; // the server's no_words rule: a description needs at least one letter
   const say = (m) => [m.k && t(m.k), m.m].filter(Boolean).join(" ");
   const chars = (s) => [...s].length; // code points, as the server (Python len) counts them
 
@@ -59,17 +70,18 @@
     let v = 0;
     for (const ch of c.slice(0, 7)) v = v * 32 + ALPHABET.indexOf(ch);
     v %= 37;
-    return v < 32 && ALPHABET[v] === c[7] ? null : "outlet_bad";
+    return v < 32 && ALPHABET[v] === c[7] ? null : "e_outlet_bad";
   }
-  const lookupError = (e) => (e.net ? "e_network" : e.error.code === "invalid_outlet_code" ? "outlet_bad"
-    : e.status === 404 ? "outlet_nf" : e.status === 429 ? "e_busy" : "e_server");
+  const lookupError = (e) => (e.net ? "e_network" : e.error.code === "invalid_outlet_code" ? "e_outlet_bad"
+    : e.status === 404 ? "e_outlet_nf" : e.status === 429 ? "e_busy" : "e_server");
 
   async function lookup(raw, fromQr) {
     const code = normCode(raw), status = $("code_status");
     let problem = codeProblem(code);
     setOutlet(null);
+    if (fromQr && !problem) cardLoading(true);
     if (!problem) {
-      status.textContent = t("checking");
+      if (!fromQr) status.textContent = t("checking");
       try {
         const o = await api("/outlets/" + encodeURIComponent(code));
         if (fromQr || normCode(codeIn.value) === code) setOutlet(o, fromQr);
@@ -78,6 +90,7 @@
         problem = lookupError(e);
       } finally {
         status.textContent = "";
+        cardLoading(false);
       }
     }
     if (!fromQr) {
@@ -95,6 +108,15 @@
     if (m) errs.outlet_code = m; else delete errs.outlet_code;
     Q.fieldErr("outlet_code", m && say(m));
   }
+  // From a sticker the outlet's card is shown, loading, before the first paint, so the lookup's answer fills
+  // it in place instead of pushing the form down.
+  let cardBusy = false;
+  function cardLoading(on) {
+    cardBusy = on;
+    $("card").setAttribute("aria-busy", on);
+    if (on) { $("card").hidden = false; $("choice").hidden = true; }
+    renderPlace();
+  }
   function setOutlet(o, fromQr) {
     outlet = o;
     if (o) { placeMsg = null; setCodeErr(null); }
@@ -108,6 +130,11 @@
     const p = $("place_msg");
     p.hidden = !placeMsg;
     p.textContent = placeMsg ? placeMsg.map(say).join(" ") : "";
+    if (cardBusy && !outlet) {
+      $("card_name").textContent = t("checking");
+      for (const id of ["card_addr", "card_biz", "card_region", "card_sector", "card_code"]) $(id).textContent = "\u2026";
+      return;
+    }
     if (!outlet) return;
     $("card_name").textContent = outlet.name || "";
     $("card_addr").textContent = outlet.address || "";
@@ -191,6 +218,7 @@
     body.text = v("text");
     const n = chars(body.text);
     if (n < 10 || n > 5000) e.text = { k: n < 10 ? "e_text_short" : "e_text_long" };
+    else if (!LETTER.test(body.text)) e.text = { k: "e_text_words" };
     if (v("incident_at")) {
       body.incident_at = v("incident_at");
       if (body.incident_at > localTime()) e.incident_at = { k: "e_when" };
@@ -288,10 +316,10 @@
     if (err.status !== 429) key = null;
     const e = {};
     for (const [path, f] of Object.entries(err.error.fields || {})) {
-      const id = path.replace(/\./g, "_"), k = SERVER_MSG[id];
-      e[id] = k ? { k: typeof k === "function" ? k() : k } : { m: (f && f.message) || err.error.message || code };
+      const id = path.replace(/\./g, "_"), k = SERVER_MSG[id] && f && SERVER_MSG[id][f.code];
+      e[id] = k ? { k } : { m: (f && f.message) || err.error.message || code };
     }
-    const known = { outlet_not_found: "outlet_nf", invalid_outlet_code: "outlet_bad", idempotency_key_reused: "key_reused" }[code];
+    const known = { outlet_not_found: "e_outlet_nf", invalid_outlet_code: "e_outlet_bad", idempotency_key_reused: "e_key_reused" }[code];
     const head = known ? { k: known } : err.status === 429 ? { k: "e_busy" } : Object.keys(e).length ? { k: "fix" }
       : { k: "rejected", m: err.error.message || String(err.status) };
     setErrors(e, head);
