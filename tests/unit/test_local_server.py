@@ -44,7 +44,8 @@ class Lines:
 def served():
     log = Lines()
     server = build_server(0, access_log=log)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() waits for it, and 0.5 s per test adds up
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     server.log = log
     server.port = server.server_address[1]
@@ -93,7 +94,7 @@ def get(port: int, path: str, method: str = "GET", headers: dict | None = None, 
     ("/health", 200, RESOURCE_CSP),
     ("/q/", 200, RESOLVER_CSP),  # the resolver's "type the code" page
     ("/no-such-route", (403, 404), RESOURCE_CSP),  # API Gateway's own answer for an unknown path
-])
+], ids=["form", "tracking", "stylesheet", "api", "resolver", "unknown-route"])
 def test_every_response_carries_the_security_headers_once(served, path, status, csp):
     resp, _ = get(served.port, path)
     assert resp.status in (status if isinstance(status, tuple) else (status,))
