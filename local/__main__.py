@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     create_tables()
     demo = seed_demo(container())
     base = f"http://127.0.0.1:{args.port}"
-    demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", **demo}
+    # dynamodb_endpoint: so the admin CLI (create-key, revoke-key) can reach this stack's in-memory tables.
+    demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", "dynamodb_endpoint": endpoint, **demo}
     demo_file = Path(args.demo_file)
     demo_file.parent.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(demo, ensure_ascii=False, indent=2), encoding="utf-8")

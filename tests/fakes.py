@@ -125,7 +125,7 @@ class FakeKeys:
     def revoke(self, key_id, *, at):
         if key_id not in self.items:
             return False
-        self.items[key_id] = replace(self.items[key_id], revoked_at=at)
+        self.items[key_id] = replace(self.items[key_id], revoked_at=self.items[key_id].revoked_at or at)
         return True
 
 

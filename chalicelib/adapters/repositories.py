@@ -273,7 +273,9 @@ class DynamoApiKeys:
 
     def revoke(self, key_id: str, *, at: datetime) -> bool:
         try:
-            ApiKeyTable(key_id).update(actions=[ApiKeyTable.revoked_at.set(at)], condition=ApiKeyTable.key_id.exists())
+            # if_not_exists: revoking twice keeps the first revocation time (the audit trail)
+            ApiKeyTable(key_id).update(actions=[ApiKeyTable.revoked_at.set(ApiKeyTable.revoked_at | at)],
+                                       condition=ApiKeyTable.key_id.exists())
         except UpdateError as exc:
             if _condition_failed(exc):
                 return False
