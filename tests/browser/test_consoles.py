@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,15 @@ def test_business_sees_a_complaint_about_its_outlet_and_answers_with_an_offer(st
     assert GLOSSARY["offer_refund"][lang] in facts and message in facts
     assert page.locator("#no_actions").is_visible()
     shot(page, f"console-business-case-{lang}")
+
+    # Switching language redraws the case from the data it has, labels and all.
+    other = "ru" if lang == "kk" else "kk"
+    page.click(f'[data-lang="{other}"]')
+    assert page.locator("html").get_attribute("lang") == other
+    assert badge(page) == answered["status_label"][other]
+    assert GLOSSARY["offer_refund"][other] in page.locator("#facts").inner_text()
+    assert page.locator("#case_ok").inner_text() == T["responded_ok"][other]
+    page.click(f'[data-lang="{lang}"]')
     page.click("#case .back")
     page.wait_for_selector("#queue:not([hidden])")
     shot(page, f"console-business-inbox-{lang}")
@@ -328,3 +338,32 @@ def test_reroute_sends_the_case_to_another_agency(stack, page, console):
     assert page.locator(f'#list a[data-id="{cid}"]').count() == 0
     status, _ = stack.json("GET", f"/agency/complaints/{cid}", headers=auth(key))
     assert status == 404  # no longer this agency's case
+
+
+def test_an_overdue_case_is_highlighted_with_its_flag(stack, page):
+    outlet = stack.demo["outlets"][0]
+    created = submit(stack, outlet)
+    cid, key = created["id"], stack.demo["keys"]["agencies"][created["agency"]["id"]]
+    due = case_api(stack, "agency", key, cid)["business_due_at"]
+    # The sweep for the day after the seller's due date (due dates end at local midnight, UTC+5).
+    as_of = (datetime.fromisoformat(due.replace("Z", "+00:00")) + timedelta(hours=5, days=1)).date().isoformat()
+    status, report = stack.json("POST", "/admin/jobs/deadlines", {"as_of": as_of}, auth(stack.demo["keys"]["admin"]))
+    assert status == 200 and report["business_overdue"] >= 1, report
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # listed again once the flag's change is past the settle lag
+        status, queue = stack.json("GET", "/agency/complaints?limit=100", headers=auth(key))
+        row = next((i for i in queue["items"] if i["id"] == cid), None)
+        if row and row["flags"]["business_overdue"]:
+            break
+        time.sleep(0.5)
+    assert row and row["overdue"] and not row["flags"]["agency_overdue"]
+
+    open_page(page, stack, "/agency.html", "ru")
+    sign_in(page, key)
+    item = page.locator("#list li", has=page.locator(f'a[data-id="{cid}"]'))
+    assert "late" in item.get_attribute("class").split()
+    assert item.locator(".chip.bad").all_inner_texts() == [T["flag_business_overdue"]["ru"]]
+    open_from_list(page, cid)
+    late = page.locator("#facts .kv .late")
+    assert late.count() == 1 and T["due_business"]["ru"] in late.inner_text() and T["overdue"]["ru"] in late.inner_text()
+    shot(page, "console-agency-overdue-ru")
