@@ -122,8 +122,10 @@
     async function signIn(ev) {
       ev.preventDefault();
       const k = $("key").value.trim().replace(/^Bearer\s+/i, "");
-      setErr("key", k ? null : { k: "e_key_empty" });
-      if (!k) return $("key").focus();
+      // Keys are printable ASCII; anything else could not even be sent as a header (fetch would throw, and the
+      // page would wrongly blame the connection).
+      setErr("key", !k ? { k: "e_key_empty" } : /^[\x21-\x7e]+$/.test(k) ? null : { k: "e_key_rejected" });
+      if (errs.key) return $("key").focus();
       const btn = $("signin").querySelector("button");
       btn.disabled = true;
       key = k;

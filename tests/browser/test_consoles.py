@@ -236,6 +236,14 @@ def test_a_wrong_key_is_refused_and_nothing_is_kept(stack, page, console, lang):
     assert stored_key_state(page)["session"] == []
     shot(page, f"console-agency-wrong-key-{lang}")
 
+    # Pasted with a stray Cyrillic letter: refused on the spot (it can't be sent as a header at all).
+    sent = []
+    page.on("request", lambda r: "/agency/" in r.url and sent.append(r.url))
+    page.fill("#key", "qk_ключ.0000")
+    page.click("#signin button")
+    page.wait_for_function("t => document.querySelector('#key-e').textContent === t", arg=T["e_key_rejected"][lang])
+    assert sent == []
+
     # A real key of the wrong role: the server says 403, the page says which console the key is not for.
     page.fill("#key", next(iter(stack.demo["keys"]["businesses"].values())))
     page.click("#signin button")
