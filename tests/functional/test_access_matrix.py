@@ -1,0 +1,437 @@
+"""The access matrix: every route that takes an id, called by every kind of caller.
+
+One row per (route, principal). A caller entitled to the object gets a 2xx (or a 409/422 the state
+explains); everyone else gets exactly what the same caller gets for an id that does not exist: 401 for a
+missing, bad, revoked or expired key, 403 for a valid key of the wrong role, 404 for a valid key whose
+scope does not cover the object. Those answers are compared byte for byte (status, headers, body) with the
+missing-id answer, searched for the complaint's text, id and contact, and the stored complaint must not
+have changed. Each cell gets its own fresh complaint, so a cell that wrongly acts cannot hide another.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from tests.fakes import FixedClock
+
+AGENCY_X, AGENCY_Y, REROUTE_TO = "kzpp", "ktrm", "kgd"
+BIN_A, BIN_B = "940140000385", "950341000052"
+UNREGISTERED_BIN = "850315301801"  # a BIN with a correct check digit that no demo business has
+AUDIT_BIN = "110540000011"        # another valid one, registered by the audit test
+UNKNOWN_KEY_ID = "k000000000000"
+CONTACT_NAME, CONTACT_PHONE = "Айгүл Матрицова", "+77015551234"
+
+
+def key_id(key: str) -> str:
+    """The id part of `qk_<id>.<secret>`: what audit trails record instead of the key."""
+    return key.split(".", 1)[0][len("qk_"):]
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+# --- the world: one in-memory AWS per module; each cell adds its own complaint -------------------------------
+@dataclass
+class World:
+    client: Client
+    services: object
+    clock: FixedClock
+    demo: dict
+    headers: dict          # principal name -> request headers (without a tracking token)
+    keys: dict             # principal name -> plain key, for the principals that have a valid key
+    outlet_code: str       # business A's outlet in region 71; complaints about it go to agency X
+    other_token: str       # the tracking token of another person's complaint
+
+    def call(self, method: str, path: str, body=None, headers=None):
+        raw = None if body is None else json.dumps(body)
+        extra = {"Content-Type": "application/json"} if raw is not None else {}
+        return getattr(self.client.http, method.lower())(path, body=raw, headers={**extra, **(headers or {})})
+
+    def submit(self, marker: str, *, share: bool = True) -> dict:
+        """A fresh identified complaint about business A's outlet in Astana, routed to agency X (kzpp)."""
+        response = self.call("POST", "/complaints", {
+            "outlet_code": self.outlet_code, "category": "overcharge", "language": "ru",
+            "text": f"На кассе обсчитали на 500 тенге и не дали чек. Метка {marker}.",
+            "contact": {"name": CONTACT_NAME, "phone": CONTACT_PHONE, "email": f"{marker.lower()}@example.kz"},
+            "share_contact_with_business": share,
+        })
+        assert response.status_code == 201, response.body
+        body = response.json_body
+        assert body["agency"]["id"] == AGENCY_X, "the matrix needs a complaint routed to agency X"
+        return body
+
+
+@pytest.fixture(scope="module")
+def world():
+    from chalicelib.bootstrap import container, use_container
+    from chalicelib.services.auth import issue_key, revoke_key
+
+    with mock_aws():
+        from chalicelib.adapters.tables import create_tables
+        from local.seed import seed_demo
+
+        create_tables()
+        use_container(None)
+        services = container()
+        clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+        services.clock = clock
+        demo = seed_demo(services)
+        keys = demo["keys"]
+        from app import app
+
+        with Client(app) as client:
+            w = World(client=client, services=services, clock=clock, demo=demo, headers={}, keys={},
+                      outlet_code=next(o["code"] for o in demo["outlets"]
+                                       if o["business_bin"] == BIN_A and o["region"] == "71"), other_token="")
+
+            def issued(role, label, **scope):
+                return issue_key(role=role, label=label, keys=services.keys, clock=clock, **scope).key
+
+            def via_api(body):
+                response = w.call("POST", "/admin/keys", body, bearer(keys["admin"]))
+                assert response.status_code == 201, response.body
+                return response.json_body["key"]
+
+            valid = {
+                "admin": keys["admin"],
+                "analyst": keys["analyst"],
+                "agency X": keys["agencies"][AGENCY_X],
+                "agency X, region 71": issued("agency", "kzpp astana", agency_id=AGENCY_X, regions=["71"]),
+                "agency X, region 75": issued("agency", "kzpp almaty", agency_id=AGENCY_X, regions=["75"]),
+                "agency Y": keys["agencies"][AGENCY_Y],
+                "business A": keys["businesses"][BIN_A],
+                "business B": keys["businesses"][BIN_B],
+            }
+            # Keys that would be entitled but are revoked (made through the admin API, revoked through the
+            # service) or expired (made with an expiry, then the clock moves past it).
+            dead = {
+                "revoked agency X": via_api({"role": "agency", "agency_id": AGENCY_X, "label": "to revoke"}),
+                "revoked admin": via_api({"role": "admin", "label": "admin to revoke"}),
+                "expired business A": issued("business", "short-lived", bin=BIN_A,
+                                             expires_at=clock.now() + timedelta(minutes=1)),
+                "expired admin": issued("admin", "short-lived admin", expires_at=clock.now() + timedelta(minutes=1)),
+            }
+            # Each dead key works before it dies, so its 401 later is the revocation or expiry, not a typo.
+            probes = {"revoked agency X": "/agency/complaints", "revoked admin": f"/admin/businesses/{BIN_A}",
+                      "expired business A": "/business/complaints", "expired admin": f"/admin/businesses/{BIN_A}"}
+            for name, key in dead.items():
+                assert w.call("GET", probes[name], headers=bearer(key)).status_code == 200, name
+            for name in ("revoked agency X", "revoked admin"):
+                assert revoke_key(key_id(dead[name]), keys=services.keys, clock=clock)
+            clock.advance(minutes=5)
+
+            w.keys = valid
+            w.headers = {name: bearer(key) for name, key in {**valid, **dead}.items()}
+            w.headers["anonymous"] = {}
+            # Shaped like a key, but no such key id; and a real key id with someone else's secret.
+            w.headers["garbage key"] = bearer("qk_k0123456789ab." + "A" * 43)
+            w.headers["forged key"] = bearer(f"qk_{key_id(keys['admin'])}." + "B" * 43)
+            other = w.call("POST", "/complaints", {
+                "outlet_code": next(o["code"] for o in demo["outlets"] if o["business_bin"] == BIN_B),
+                "text": "Продали неисправный телефон, в гарантийном ремонте отказали без объяснений.",
+            }).json_body
+            w.other_token = other["tracking_token"]
+            w.headers["another complaint's token"] = {"X-Tracking-Token": w.other_token}
+            yield w
+        use_container(None)
+
+
+# --- the table ------------------------------------------------------------------------------------------------
+OK = "entitled"
+# Who may do what, by the route's audience. `token`: the consumer routes (the tracking token is the
+# credential, a key means nothing there). A 404 is "outside your scope", indistinguishable from "missing".
+EXPECTED = {
+    #  principal                   token  agency business admin
+    "admin":                       (404,  403,   403,     OK),
+    "analyst":                     (404,  403,   403,     403),
+    "agency X":                    (404,  OK,    403,     403),
+    "agency X, region 71":         (404,  OK,    403,     403),
+    "agency X, region 75":         (404,  404,   403,     403),
+    "agency Y":                    (404,  404,   403,     403),
+    "business A":                  (404,  403,   OK,      403),
+    "business B":                  (404,  403,   404,     403),
+    "anonymous":                   (404,  401,   401,     401),
+    "garbage key":                 (404,  401,   401,     401),
+    "forged key":                  (404,  401,   401,     401),
+    "revoked agency X":            (404,  401,   401,     401),
+    "revoked admin":               (404,  401,   401,     401),
+    "expired business A":          (404,  401,   401,     401),
+    "expired admin":               (404,  401,   401,     401),
+    "own tracking token":          (OK,   401,   401,     401),
+    "another complaint's token":   (404,  401,   401,     401),
+}
+AUDIENCES = ("token", "agency", "business", "admin")
+ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str                  # {id} is the complaint id, a BIN, an outlet code or a key id
+    audience: str
+    body: dict | None = None
+    target: str = "complaint"  # what {id} names: complaint | bin | outlet | key
+    answered: bool = False     # the complaint already has the business's answer (feedback needs one)
+    content_type: str = "application/json"
+
+
+ROUTES = [
+    Route("track", "GET", "/complaints/{id}", "token"),
+    Route("feedback", "POST", "/complaints/{id}/feedback", "token", {"accepted": True, "stars": 5}, answered=True),
+    Route("agency case", "GET", "/agency/complaints/{id}", "agency"),
+    Route("agency status", "POST", "/agency/complaints/{id}/status", "agency", {"status": "in_review"}),
+    Route("agency reroute", "POST", "/agency/complaints/{id}/reroute", "agency",
+          {"agency_id": REROUTE_TO, "reason": "Это вопрос налоговой: не выдали чек."}),
+    Route("business case", "GET", "/business/complaints/{id}", "business"),
+    Route("business response", "POST", "/business/complaints/{id}/response", "business",
+          {"message": "Приносим извинения, вернём 500 тенге на карту.", "offer": "refund"}),
+    Route("admin business", "GET", "/admin/businesses/{id}", "admin", target="bin"),
+    Route("admin business outlets", "GET", "/admin/businesses/{id}/outlets", "admin", target="bin"),
+    Route("admin chain stickers", "GET", "/admin/businesses/{id}/stickers.pdf", "admin", target="bin",
+          content_type="application/pdf"),
+    Route("admin outlet", "GET", "/admin/outlets/{id}", "admin", target="outlet"),
+    Route("admin outlet status", "PATCH", "/admin/outlets/{id}", "admin", {"status": "active"}, target="outlet"),
+    Route("admin sticker png", "GET", "/admin/outlets/{id}/sticker.png", "admin", target="outlet",
+          content_type="image/png"),
+    Route("admin sticker pdf", "GET", "/admin/outlets/{id}/sticker.pdf", "admin", target="outlet",
+          content_type="application/pdf"),
+    Route("admin revoke key", "DELETE", "/admin/keys/{id}", "admin", target="key"),
+]
+# Takes an id but is public by design: the outlet card is what anyone who scans the sticker sees.
+PUBLIC_BY_DESIGN = {("GET", "/outlets/{id}")}
+CELLS = [(route, who) for route in ROUTES for who in EXPECTED]
+
+
+def expected(route: Route, who: str):
+    return EXPECTED[who][AUDIENCES.index(route.audience)]
+
+
+def test_the_matrix_covers_every_id_route_and_principal_and_reports_its_size():
+    """The table itself: every audience has an entitled caller and every refusal kind occurs, so no cell
+    can pass by the table being lopsided. Its size goes to the run's summary (below)."""
+    from app import app
+
+    id_routes = {(m, p.replace("{complaint_id}", "{id}").replace("{bin}", "{id}").replace("{code}", "{id}")
+                  .replace("{key_id}", "{id}"))
+                 for p, entry in app.routes.items() if "{" in p for m in entry}
+    assert {(r.method, r.path) for r in ROUTES} == id_routes - PUBLIC_BY_DESIGN, "a route that takes an id is missing from the access matrix (or the table names one that is gone)"
+    columns = {audience: [row[i] for row in EXPECTED.values()] for i, audience in enumerate(AUDIENCES)}
+    for audience, column in columns.items():
+        assert column.count(OK) >= 1 and len(set(column) - {OK}) >= 1, audience
+    assert set(columns["token"]) == {OK, 404}       # a key means nothing on the consumer's routes
+    assert set(columns["agency"]) == set(columns["business"]) == {OK, 401, 403, 404}  # scoped rooms
+    assert set(columns["admin"]) == {OK, 401, 403}  # the admin sees everything: nothing is out of scope
+    size = len(CELLS)
+    assert size == len(ROUTES) * len(EXPECTED) == 15 * 17
+    message = f"access matrix: {size} cells ({len(ROUTES)} routes x {len(EXPECTED)} principals)"
+    print(message)
+    # pytest captures a test's output and xdist workers have no terminal of their own; a warning is the
+    # one channel that reaches the summary of every run, so the size is reported through it too.
+    warnings.warn(AccessMatrixSize(message), stacklevel=1)
+
+
+class AccessMatrixSize(UserWarning):
+    """Carries the matrix size to the test run's summary."""
+
+
+# --- the cells ------------------------------------------------------------------------------------------------
+def _target(w: World, route: Route, marker: str):
+    """(id for this cell, an id of the same kind that does not exist, strings no refused caller may see)."""
+    from chalicelib.domain.codes import new_complaint_id, new_outlet_code
+    from chalicelib.services.auth import issue_key
+
+    if route.target == "complaint":
+        created = w.submit(marker)
+        if route.answered:
+            answer = w.call("POST", f"/business/complaints/{created['id']}/response",
+                            {"message": "Вернём деньги.", "offer": "refund"}, w.headers["business A"])
+            assert answer.status_code == 200, answer.body
+        secrets_ = [created["id"], marker, CONTACT_NAME, CONTACT_PHONE, f"{marker.lower()}@example.kz",
+                    created["tracking_token"]]
+        return created["id"], new_complaint_id(), secrets_, created["tracking_token"]
+    if route.target == "bin":
+        return BIN_A, UNREGISTERED_BIN, [BIN_A, "Таза Маркет"], None
+    if route.target == "outlet":
+        outlet = next(o for o in w.demo["outlets"] if o["code"] == w.outlet_code)
+        return w.outlet_code, new_outlet_code(), [w.outlet_code, outlet["name"], "Мәңгілік"], None
+    throwaway = issue_key(role="analyst", label=f"throwaway {marker}", keys=w.services.keys, clock=w.clock)
+    return throwaway.key_id, UNKNOWN_KEY_ID, [throwaway.key_id, marker], None
+
+
+def _headers_for(w: World, who: str, own_token: str | None) -> dict:
+    if who == "own tracking token":
+        # Outside the consumer routes there is no complaint of "its own"; any real token will do.
+        return {"X-Tracking-Token": own_token or w.other_token}
+    return dict(w.headers[who])
+
+
+def _comparable(response) -> tuple:
+    headers = {k.lower(): v for k, v in response.headers.items() if k.lower() != "x-request-id"}
+    return response.status_code, headers, response.body
+
+
+def _snapshot(w: World, route: Route, ident: str):
+    """What a refused call must leave untouched."""
+    if route.target == "complaint":
+        stored = w.services.complaints.get(ident, consistent=True)
+        return stored.version, stored.status, stored.agency_id, stored.updated_at
+    if route.target == "outlet":
+        return w.services.outlets.get(ident, consistent=True)
+    if route.target == "key":
+        return w.services.keys.get(ident)
+    return w.services.businesses.get(ident)
+
+
+@pytest.mark.parametrize("route,who", CELLS, ids=[f"{r.name} | {who}" for r, who in CELLS])
+def test_access_matrix_cell(world, route, who):
+    w = world
+    marker = "QM" + secrets.token_hex(4).upper()
+    ident, missing, must_not_show, own_token = _target(w, route, marker)
+    # API Gateway answers binary bodies only to a matching Accept; a browser or curl sends one.
+    headers = {**_headers_for(w, who, own_token), "Accept": route.content_type}
+    before = _snapshot(w, route, ident)
+    response = w.call(route.method, route.path.format(id=ident), route.body, headers)
+    outcome = expected(route, who)
+
+    if outcome == OK:
+        _check_entitled(w, route, who, ident, response, own_token)
+        return
+
+    # Refused: the exact status, the one error shape, and nothing that tells this object from a missing one.
+    assert response.status_code == outcome, response.body
+    error = json.loads(response.body)["error"]
+    assert error["code"] == ERROR_CODES.get(outcome, error["code"])
+    if outcome == 404 and route.target == "complaint":
+        assert error["code"] == "complaint_not_found"
+    if outcome == 401:
+        assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    same_for_missing = w.call(route.method, route.path.format(id=missing), route.body, headers)
+    assert _comparable(response) == _comparable(same_for_missing)
+    text = response.body.decode("utf-8", "replace") if isinstance(response.body, bytes) else str(response.body)
+    leaked = [s for s in must_not_show if s in text]
+    assert not leaked, f"{who} saw {leaked} through {route.name}"
+    assert _snapshot(w, route, ident) == before, f"{who} changed the object through {route.name}"
+
+
+def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_token):
+    """The entitled caller gets the object (or a state conflict), and its key id is what the record keeps."""
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Type"].startswith(route.content_type)
+    if route.content_type != "application/json":
+        assert len(response.body) > 500  # a real image or PDF, not an error page
+        return
+    body = response.json_body
+    acting = key_id(w.keys[who]) if who in w.keys else None
+    if route.name == "track":
+        assert body["id"] == ident and body["agency"]["id"] == AGENCY_X
+        # The tracking link may be shared: it never shows the contact, nor who acted with which key.
+        raw = json.dumps(body, ensure_ascii=False)
+        assert CONTACT_NAME not in raw and CONTACT_PHONE not in raw and "key_id" not in raw
+    elif route.name == "feedback":
+        assert body["status"] == "settled" and body["feedback"]["stars"] == 5 and not body["can_give_feedback"]
+    elif route.name == "agency case":
+        assert body["id"] == ident and body["contact"]["name"] == CONTACT_NAME and body["routing"]["method"]
+    elif route.name == "agency status":
+        assert body["status"] == "in_review"
+        assert body["timeline"][-1]["type"] == "taken_in_review" and body["timeline"][-1]["key_id"] == acting
+    elif route.name == "agency reroute":
+        assert body == {"id": ident, "status": "routed", "agency": body["agency"]}
+        assert body["agency"]["id"] == REROUTE_TO
+        stored = w.services.complaints.get(ident, consistent=True)
+        assert stored.timeline[-1].type == "rerouted" and stored.timeline[-1].key_id == acting
+        assert [e.key_id for e in w.services.routing_examples.list_for(ident)] == [acting]
+    elif route.name == "business case":
+        assert body["id"] == ident and body["contact"]["name"] == CONTACT_NAME  # the consumer consented
+        assert "routing" not in body and body["actions"] == ["respond"]
+    elif route.name == "business response":
+        assert body["status"] == "business_responded" and body["business_response"]["offer"] == "refund"
+        assert body["timeline"][-1]["key_id"] == acting
+        assert w.services.complaints.get(ident, consistent=True).business_response.key_id == acting
+    elif route.name in ("admin business",):
+        assert body["bin"] == ident
+    elif route.name == "admin business outlets":
+        assert w.outlet_code in [o["code"] for o in body["outlets"]]
+    elif route.name == "admin outlet":
+        assert body["code"] == ident and body["business_bin"] == BIN_A
+    elif route.name == "admin outlet status":
+        assert body["status"] == "active"
+        assert w.services.outlets.get(ident, consistent=True).status_by == acting
+    elif route.name == "admin revoke key":
+        assert body == {"key_id": ident, "revoked": True}
+        assert w.services.keys.get(ident).revoked_at is not None
+    else:  # pragma: no cover - a new entitled route needs its own check above
+        raise AssertionError(f"no entitled check for {route.name}")
+
+
+# --- who did it -----------------------------------------------------------------------------------------------
+def test_every_admin_agency_and_business_action_records_the_acting_key_id(world):
+    """Audit: each action names the key id that did it (never the key); the consumer and the system none."""
+    from chalicelib.adapters.tables import ApiKeyTable
+
+    w = world
+    admin, admin_id = w.headers["admin"], key_id(w.keys["admin"])
+    # Admin: a business, an outlet, a status change and a key, each stamped with the admin key's id.
+    bin_ = AUDIT_BIN
+    assert w.call("POST", "/admin/businesses", {"bin": bin_, "name": "ИП Аудитова", "region": "75"},
+                  admin).status_code in (200, 201)
+    assert w.services.businesses.get(bin_).created_by == admin_id
+    outlet = w.call("POST", "/admin/outlets", {"business_bin": bin_, "name": "Киоск «Аудит»",
+                                               "address": "Алматы, Абай 1", "region": "75", "sector": "grocery"},
+                    {**admin, "Idempotency-Key": "audit-outlet"}).json_body
+    assert w.services.outlets.get(outlet["code"]).created_by == admin_id
+    assert w.call("PATCH", f"/admin/outlets/{outlet['code']}", {"status": "suspended"}, admin).status_code == 200
+    assert w.services.outlets.get(outlet["code"], consistent=True).status_by == admin_id
+    issued = w.call("POST", "/admin/keys", {"role": "business", "bin": bin_, "label": "audit"}, admin).json_body
+    assert w.services.keys.get(issued["key_id"]).created_by == admin_id
+    stored_key = ApiKeyTable.get(issued["key_id"])
+    assert issued["key"] not in json.dumps(stored_key.attribute_values, default=str)  # only the hash is kept
+
+    agency_x, agency_id = w.headers["agency X"], key_id(w.keys["agency X"])
+    business_a, business_id = w.headers["business A"], key_id(w.keys["business A"])
+    # Business answers, consumer rejects the offer, agency takes and resolves.
+    first = w.submit("QAUDIT1")
+    cid, token = first["id"], first["tracking_token"]
+    assert w.call("POST", f"/business/complaints/{cid}/response", {"message": "Вернём 500 тенге.", "offer": "refund"},
+                  business_a).status_code == 200
+    assert w.call("POST", f"/complaints/{cid}/feedback", {"accepted": False, "stars": 2},
+                  {"X-Tracking-Token": token}).status_code == 200
+    assert w.call("POST", f"/agency/complaints/{cid}/status", {"status": "in_review"}, agency_x).status_code == 200
+    resolved = w.call("POST", f"/agency/complaints/{cid}/status",
+                      {"status": "resolved", "decision": "violation_confirmed", "result": "Продавец оштрафован."},
+                      agency_x).json_body
+    by_type = {e["type"]: e for e in resolved["timeline"]}
+    assert by_type["business_responded"]["key_id"] == business_id
+    assert by_type["business_responded"]["actor"] == "business" and by_type["business_responded"]["actor_scope"] == BIN_A
+    assert by_type["offer_rejected"]["key_id"] is None and by_type["offer_rejected"]["actor"] == "consumer"
+    assert by_type["taken_in_review"]["key_id"] == agency_id and by_type["resolved"]["key_id"] == agency_id
+    assert by_type["resolved"]["actor"] == "agency" and by_type["resolved"]["actor_scope"] == AGENCY_X
+    assert by_type["submitted"]["key_id"] is None and by_type["routed"]["key_id"] is None
+
+    # A rejection and a reroute by the regional key record that key, not the agency's main key.
+    regional, regional_id = w.headers["agency X, region 71"], key_id(w.keys["agency X, region 71"])
+    second, third = w.submit("QAUDIT2")["id"], w.submit("QAUDIT3")["id"]
+    rejected = w.call("POST", f"/agency/complaints/{second}/status",
+                      {"status": "rejected", "reason": "Дубликат обращения."}, regional).json_body
+    assert rejected["timeline"][-1]["type"] == "rejected" and rejected["timeline"][-1]["key_id"] == regional_id
+    assert w.call("POST", f"/agency/complaints/{third}/reroute", {"agency_id": REROUTE_TO, "reason": "Чек: КГД."},
+                  regional).status_code == 200
+    moved = w.call("GET", f"/agency/complaints/{third}", headers=w.headers["agency Y"])
+    assert moved.status_code == 404  # agency Y is not where it went
+    assert w.services.complaints.get(third, consistent=True).timeline[-1].key_id == regional_id
+
+    # The deadline sweep acts as the system, with no key.
+    report = w.call("POST", "/admin/jobs/deadlines", {"as_of": (w.clock.now() + timedelta(days=60)).date().isoformat()},
+                    admin)
+    assert report.status_code == 200 and report.json_body["business_overdue"] >= 1
+    stored = w.services.complaints.get(third, consistent=True)
+    overdue = [e for e in stored.timeline if e.type.endswith("_overdue")]
+    assert overdue and all(e.actor == "system" and e.key_id is None for e in overdue)
