@@ -18,7 +18,7 @@ from chalicelib.domain.complaint import (
     InvalidTransition, MarkOverdue, Reject, Reroute, Resolve, Respond, TakeInReview, allowed_actions, kind_for,
     transition,
 )
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.errors import ConcurrentUpdate, ValidationFailed
 from chalicelib.domain.model import (
     CONSUMER, SYSTEM, Actor, BusinessResponse, Complaint, Feedback, Flags, Resolution, Status, TimelineEntry,
 )
@@ -469,6 +469,44 @@ def test_given_a_lost_race_when_sweeping_then_the_case_is_reloaded_and_flagged()
     report = sweep_deadlines(AGENCY_DUE_PASSED, complaints=repo, clock=FixedClock(NOW))
     assert repo.raced and (report.business_overdue, report.agency_overdue) == (1, 1)
     assert repo.get("c" + "7" * 15).flags == Flags(True, True) and repo.get("c" + "7" * 15).version == 3
+
+
+# --- concurrent updates ----------------------------------------------------------------------------------
+def test_given_two_people_act_on_the_same_version_then_one_wins_and_the_other_gets_concurrent_update():
+    from chalicelib.services.cases import act
+
+    # GIVEN the agency and the seller both loaded version 1 of a routed case
+    repo, clock = FakeComplaints(), FixedClock(NOW)
+    loaded = _stored(repo, _complaint(Status.ROUTED))
+    # WHEN the agency takes it first THEN its change is stored
+    taken, _ = act(loaded, TakeInReview(), actor=AGENCY, complaints=repo, clock=clock)
+    assert taken.version == 2 and taken.status is Status.IN_REVIEW
+    # AND the seller's answer, made on the version it read, is refused instead of overwriting the agency's
+    with pytest.raises(ConcurrentUpdate) as info:
+        act(loaded, Respond("Вернём деньги.", "refund"), actor=BUSINESS, complaints=repo, clock=clock)
+    assert info.value.code == "concurrent_update"
+    assert repo.get(loaded.id) == taken and repo.get(loaded.id).business_response is None
+
+
+def test_given_a_reroute_that_loses_the_race_then_its_router_example_is_withdrawn():
+    from chalicelib.services.auth import Principal
+    from chalicelib.services.cases import reroute
+    from tests.fakes import FakeRoutingExamples
+
+    repo, examples, clock = _RaceOnce(), FakeRoutingExamples(), FixedClock(NOW)
+    complaint = _stored(repo, replace(_complaint(Status.ROUTED), id="C0000000000A"))
+    principal = Principal(role="agency", key_id="k0000000000a1", label="kzpp", agency_id="kzpp")
+    with pytest.raises(ConcurrentUpdate):
+        reroute(principal, complaint.id, Reroute("ktrm", "Весы — метрология."), complaints=repo, examples=examples,
+                rules=RULES, agencies=AGENCIES, clock=clock)
+    assert repo.raced and repo.get(complaint.id).agency_id == "kzpp"
+    assert examples.list_for(complaint.id) == []
+    # AND on a second try, with nobody in the way, the case moves and the example is kept
+    moved = reroute(principal, complaint.id, Reroute("ktrm", "Весы — метрология."), complaints=repo,
+                    examples=examples, rules=RULES, agencies=AGENCIES, clock=clock)
+    assert moved.agency_id == "ktrm"
+    assert [(e.from_agency, e.to_agency, e.reason, e.key_id) for e in examples.list_for(complaint.id)] == [
+        ("kzpp", "ktrm", "Весы — метрология.", "k0000000000a1")]
 
 
 # --- buttons ------------------------------------------------------------------------------------------------
