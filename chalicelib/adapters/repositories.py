@@ -149,6 +149,10 @@ class DynamoComplaints:
 
     def changes(self, queue, partition, *, after, until, limit, statuses=None):
         index = _QUEUE_INDEX[queue]
+        if after and after + "\x00" > until:
+            # A cursor past the horizon (another instance's clock ran ahead): nothing to read yet, and
+            # DynamoDB refuses a BETWEEN whose lower bound is above the upper one.
+            return []
         if after:
             condition = ComplaintTable.change_key.between(after + "\x00", until)  # strictly after `after`
         else:
@@ -166,8 +170,12 @@ class DynamoComplaints:
         return found
 
     def due_before(self, moment: datetime):
-        before = moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-        for item in ComplaintTable.open_by_due.query("open", ComplaintTable.next_due_at < before):
+        # Deadlines are stored to the second. Strictly before a moment with a fraction of a second means
+        # at or before its whole second; strictly before a whole second means before it.
+        moment = moment.astimezone(timezone.utc)
+        whole = moment.isoformat(timespec="seconds")
+        condition = (ComplaintTable.next_due_at <= whole) if moment.microsecond else (ComplaintTable.next_due_at < whole)
+        for item in ComplaintTable.open_by_due.query("open", condition):
             yield self._to_domain(item)
 
     @staticmethod

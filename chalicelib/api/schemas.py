@@ -262,7 +262,9 @@ class FeedbackIn(BaseModel):
     model_config = _STRICT
     accepted: StrictBool
     stars: StrictInt = Field(ge=1, le=5)
-    comment: Optional[Text] = Field(None, max_length=2000)
+    comment: Optional[str] = Field(None, max_length=2000)
+
+    _comment_clean = field_validator("comment", mode="before")(clean_text)
 
     @field_validator("comment")
     @classmethod

@@ -206,6 +206,8 @@ def sweep_deadlines(as_of: datetime, *, complaints: ComplaintRepository, clock: 
             continue
         seen.add(complaint.id)
         for _ in range(3):
+            if complaint is None or not complaint.is_open:
+                break  # closed (or gone) since the index was read: nothing is overdue any more
             try:
                 _, events = act(complaint, MarkOverdue(as_of), actor=SYSTEM, complaints=complaints, clock=clock)
             except ConcurrentUpdate:
