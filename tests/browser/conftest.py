@@ -6,7 +6,9 @@ directory is ignored (and playwright is imported only inside the fixtures, so a 
 can still run `make test`).
 
 Fixtures for test modules here:
-- `stack`: the local stack (`python -m local`) for the whole session, with `stack.demo` (demo.json, keys too);
+- `stack`: the local stack (`python -m local`) for the whole session, with `stack.demo` (demo.json, keys too)
+  and `stack.log` (its last output lines); `running_stack(tmp_path)` starts another one for a test that
+  must not share its data (a deadline sweep marks every open case);
 - `browser`: one headless Chromium for the session;
 - `console`: what the page logged; `console.allow(regex)` accepts an expected error (say, a 422 on purpose);
 - `page`: a fresh context and page per test; any console error, uncaught exception, failed request or 5xx
@@ -17,9 +19,12 @@ it (localStorage "qalqan.lang"); `new_page(browser, console, locale=...)` for a 
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import os
 import re
+import threading
 import uuid
 from pathlib import Path
 
@@ -39,15 +44,32 @@ LANG_KEY = "qalqan.lang"  # web/common.js keeps the consumer's language choice u
 if not ENABLED:
     collect_ignore_glob = ["test_*.py"]
 
-__all__ = ["Stack", "open_page", "new_page", "shot", "ConsoleLog"]
+__all__ = ["Stack", "open_page", "new_page", "shot", "ConsoleLog", "running_stack"]
+
+
+def drain(process, keep: int = 400) -> collections.deque:
+    """Read the stack's output for as long as it runs. The server logs a line per request to a pipe that
+    start_stack stops reading at `ready`: once the pipe's buffer is full, every request hangs."""
+    lines: collections.deque = collections.deque(maxlen=keep)
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    return lines
+
+
+@contextlib.contextmanager
+def running_stack(tmp_path):
+    s, _ = start_stack(tmp_path)
+    s.log = drain(s.process)
+    try:
+        yield s
+    finally:
+        s.process.terminate()
+        s.process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
-    s, _ = start_stack(tmp_path_factory.mktemp("browser-stack"))
-    yield s
-    s.process.terminate()
-    s.process.wait(timeout=20)
+    with running_stack(tmp_path_factory.mktemp("browser-stack")) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +119,7 @@ def console() -> ConsoleLog:
 def new_page(browser, console: ConsoleLog, locale: str | None = None, **context_options):
     """A page in a fresh context (no stored language, cookies or storage), watched by `console`."""
     context = browser.new_context(locale=locale, viewport={"width": 412, "height": 915}, **context_options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # generous: the machine may be busy with other test runs
     page = context.new_page()
     console.watch(page)
     return page

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import new_page, open_page, shot
-from tests.e2e.conftest import start_stack
+from tests.browser.conftest import new_page, open_page, running_stack, shot
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = ["kk", "ru"]
@@ -328,8 +327,7 @@ def test_tracking_page_shows_a_rejection_and_its_reason(stack, page, outlet):
 
 def test_overdue_flags_are_shown_next_to_the_due_dates(tmp_path, browser, console):
     # Its own stack: the deadline sweep marks every open case, which other tests' cases must not see.
-    stack, _ = start_stack(tmp_path)
-    try:
+    with running_stack(tmp_path) as stack:
         outlet = stack.demo["outlets"][0]
         created = submit(stack, outlet, contact={"name": "Серікбаев Ерлан", "phone": "+77011234567"})
         status, swept = stack.json("POST", "/admin/jobs/deadlines", {"as_of": "2099-01-01"},
@@ -343,9 +341,6 @@ def test_overdue_flags_are_shown_next_to_the_due_dates(tmp_path, browser, consol
         assert page.locator("#r_due_agency .late").inner_text() == tr("overdue", "ru")
         shot(page, "track-ru-overdue")
         page.context.close()
-    finally:
-        stack.process.terminate()
-        stack.process.wait(timeout=20)
     assert not console.unexpected(), console.unexpected()
 
 
