@@ -40,7 +40,9 @@ def strict(monkeypatch):
 class SlowCommits:
     """The complaints repository, with each write landing 0-60 ms after the service took its timestamp (a
     slow network, an SDK retry), so writes commit out of timestamp order as they can in AWS. The lock only
-    serialises moto's in-memory tables, which, unlike DynamoDB, are not safe to use from several threads."""
+    serialises the calls into moto: its tables are plain dicts, and a query iterating `Table.items.values()`
+    while another thread's put adds a key fails with "dictionary changed size during iteration". The delay
+    stays outside the lock, so the reordering is real."""
 
     def __init__(self, inner, seed: int) -> None:
         self.inner = inner
