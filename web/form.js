@@ -316,7 +316,8 @@
     if (err.status !== 429) key = null;
     const e = {};
     for (const [path, f] of Object.entries(err.error.fields || {})) {
-      const id = path.replace(/\./g, "_"), k = SERVER_MSG[id] && f && SERVER_MSG[id][f.code];
+      const id = path.replace(/\./g, "_"), own = Object.hasOwn(SERVER_MSG, id) && f ? SERVER_MSG[id] : {};
+      const k = f && Object.hasOwn(own, f.code) ? own[f.code] : null;
       e[id] = k ? { k } : { m: (f && f.message) || err.error.message || code };
     }
     const known = { outlet_not_found: "e_outlet_nf", invalid_outlet_code: "e_outlet_bad", idempotency_key_reused: "e_key_reused" }[code];

@@ -72,6 +72,7 @@
       data = await api("/complaints/" + encodeURIComponent(ref.id) + "/feedback", body, tokenHeader());
       setFbErrors({}, null);
       $("ans").reset();
+      renderStars();
       problem = null;
       render();
       showNotice("fb_thanks", true);
