@@ -38,6 +38,13 @@ class Container:
     contacts: ContactVault
     routing_examples: RoutingExampleRepository
 
+    def poller(self):
+        """What every work-queue read needs: the store, the clock, the cursor secret and the settle lag."""
+        from chalicelib.services.cases import Poller
+
+        return Poller(complaints=self.complaints, clock=self.clock, secret=self.settings.secret,
+                      settle_seconds=self.settings.queue_settle_seconds)
+
 
 _container: Container | None = None
 

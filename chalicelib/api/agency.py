@@ -12,13 +12,6 @@ agency_api = Blueprint(__name__)
 QUEUE_MAX = 100
 
 
-def _poller(c):
-    from chalicelib.services.cases import Poller
-
-    return Poller(complaints=c.complaints, clock=c.clock, secret=c.settings.secret,
-                  settle_seconds=c.settings.queue_settle_seconds)
-
-
 def _detail(complaint, c):
     from chalicelib.services.cases import contact_for
 
@@ -32,7 +25,7 @@ def queue(principal):
 
     c = container()
     params = query(agency_api.current_request)
-    page = agency_queue(principal, poller=_poller(c), status=params.get("status"), region=params.get("region"),
+    page = agency_queue(principal, poller=c.poller(), status=params.get("status"), region=params.get("region"),
                         cursor=params.get("cursor"), limit=limit_param(params.get("limit"), default=50, maximum=QUEUE_MAX),
                         known_regions=c.catalog.regions)
     return {"items": [presenters.case_summary(x, c.catalog) for x in page.items], "next_cursor": page.next_cursor}

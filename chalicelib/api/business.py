@@ -22,13 +22,11 @@ def _detail(complaint, c):
 
 @json_route(business_api, "/complaints", role="business")
 def inbox(principal):
-    from chalicelib.services.cases import Poller, business_queue
+    from chalicelib.services.cases import business_queue
 
     c = container()
     params = query(business_api.current_request)
-    poller = Poller(complaints=c.complaints, clock=c.clock, secret=c.settings.secret,
-                    settle_seconds=c.settings.queue_settle_seconds)
-    page = business_queue(principal, poller=poller, status=params.get("status"), cursor=params.get("cursor"),
+    page = business_queue(principal, poller=c.poller(), status=params.get("status"), cursor=params.get("cursor"),
                           limit=limit_param(params.get("limit"), default=50, maximum=QUEUE_MAX))
     return {"items": [presenters.case_summary(x, c.catalog) for x in page.items], "next_cursor": page.next_cursor}
 
