@@ -19,12 +19,10 @@ it (localStorage "qalqan.lang"); `new_page(browser, console, locale=...)` for a 
 """
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
 import os
 import re
-import threading
 import uuid
 from pathlib import Path
 
@@ -47,18 +45,9 @@ if not ENABLED:
 __all__ = ["Stack", "open_page", "new_page", "shot", "ConsoleLog", "running_stack"]
 
 
-def drain(process, keep: int = 400) -> collections.deque:
-    """Read the stack's output for as long as it runs. The server logs a line per request to a pipe that
-    start_stack stops reading at `ready`: once the pipe's buffer is full, every request hangs."""
-    lines: collections.deque = collections.deque(maxlen=keep)
-    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
-    return lines
-
-
 @contextlib.contextmanager
 def running_stack(tmp_path):
-    s, _ = start_stack(tmp_path)
-    s.log = drain(s.process)
+    s, _ = start_stack(tmp_path)  # it keeps reading the stack's output into s.log
     try:
         yield s
     finally:

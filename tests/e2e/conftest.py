@@ -1,9 +1,11 @@
 """The real local stack (`python -m local`) in a subprocess, spoken to over HTTP."""
+import collections
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,8 +23,9 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, process, base, demo):
+    def __init__(self, process, base, demo, log=None):
         self.process, self.base, self.demo = process, base, demo
+        self.log = log if log is not None else collections.deque()
 
     def request(self, method, path, body=None, headers=None):
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
@@ -45,6 +48,14 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def drain(process, keep: int = 400) -> collections.deque:
+    """Keep reading the stack's output (an access-log line per request) for as long as it runs: a pipe
+    nobody reads fills up, and then every request hangs. The last `keep` lines stay for diagnosis."""
+    lines: collections.deque = collections.deque(maxlen=keep)
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    return lines
+
+
 def start_stack(tmp_path):
     port = free_port()
     demo_file = tmp_path / "demo.json"
@@ -61,7 +72,7 @@ def start_stack(tmp_path):
             break
         lines.append(line)
         if line.startswith("ready"):
-            return Stack(process, f"http://127.0.0.1:{port}", json.loads(demo_file.read_text())), lines
+            return Stack(process, f"http://127.0.0.1:{port}", json.loads(demo_file.read_text()), drain(process)), lines
     process.kill()
     raise RuntimeError("local stack did not get ready:\n" + "".join(lines))
 
