@@ -6,9 +6,8 @@ queues' settle lag passes when the test says so.
 """
 from __future__ import annotations
 
-import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -25,6 +24,9 @@ CONTACT = {"name": "Айгүл Сейтқали", "phone": "+7 701 123 45 67", "
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 SUMMARY_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_at", "category", "sector", "region",
                 "agency", "business", "outlet", "excerpt", "business_due_at", "agency_due_at", "flags", "overdue"}
+TRACKING_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_at", "agency", "outlet", "business",
+                 "category", "routing", "contact_provided", "due_at", "business_due_at", "agency_due_at", "flags",
+                 "business_response", "feedback", "can_give_feedback", "result", "rejection", "timeline"}
 
 
 class Desk:
@@ -265,6 +267,23 @@ def test_agency_takes_and_resolves_and_the_consumer_sees_the_result(desk):
     assert view["result"]["at"] == "2026-11-27T11:30:01Z"
     assert view["rejection"] is None and view["can_give_feedback"] is False
     assert [e["type"] for e in view["timeline"]] == ["submitted", "routed", "taken_in_review", "resolved"]
+
+
+def test_the_tracking_view_has_the_contracts_shape_and_nothing_internal(desk):
+    """The link may be forwarded: no contact, no contact reference, no BIN, no key ids, no internal notes."""
+    created = desk.submit(share=True)
+    assert desk.respond(created["id"]).status_code == 200
+    assert desk.status(created["id"], TAKE).status_code == 200
+    view = desk.track(created).json_body
+    assert set(view) == TRACKING_KEYS
+    assert view["business"] == {"name": "ТОО «Таза Маркет»"} and view["routing"].keys() == {"method", "confidence"}
+    assert view["contact_provided"] is True
+    for entry in view["timeline"]:
+        assert set(entry) == {"at", "type", "label", "agency"}
+    raw = desk.track(created).body.decode()
+    stored = desk.stored(created["id"])
+    for private in (stored.contact_ref, BIN_A, CONTACT["name"], "7011234567", CONTACT["email"], "key_id", "actor"):
+        assert private not in raw, private
 
 
 def test_agency_rejects_with_a_reason_the_consumer_reads(desk):
