@@ -18,7 +18,7 @@ from datetime import datetime
 from chalicelib.domain.calendar import DeadlineRules
 from chalicelib.domain.errors import Conflict, ValidationFailed, field_error
 from chalicelib.domain.model import (
-    DECISIONS, OFFERS, Actor, BusinessResponse, Complaint, Feedback, Flags, Resolution, Status,
+    CONSUMER, DECISIONS, OFFERS, SYSTEM, Actor, BusinessResponse, Complaint, Feedback, Flags, Resolution, Status,
     TimelineEntry,
 )
 
@@ -50,6 +50,30 @@ class FeedbackAlreadyGiven(Conflict):
 def kind_for(*, identified: bool, agency_id: str) -> str:
     """A formal appeal needs a named complainant who can be answered, except for crimes (police)."""
     return "appeal" if identified or agency_id in CRIME_AGENCIES else "signal"
+
+
+def file_complaint(*, complaint_id: str, now: datetime, rules: DeadlineRules, routing, identified: bool,
+                   **facts) -> tuple[Complaint, tuple["Event", ...]]:
+    """A new complaint, routed: its kind, its legal terms and its first timeline entries.
+
+    Anonymous complaints are signals (analytics, monitoring), not formal appeals with a legal term, except
+    reports of crimes, which the police consider even when anonymous. The seller answers within the
+    calendar-day term; the agency decides an appeal within the working-day term. `facts` are the rest of
+    the complaint's fields (text, seller, outlet, channel, ...).
+    """
+    kind = kind_for(identified=identified, agency_id=routing.agency_id)
+    complaint = Complaint(
+        id=complaint_id, created_at=now, updated_at=now, status=R, kind=kind, identified=identified,
+        routing=routing, agency_id=routing.agency_id, business_due_at=rules.business_due(now),
+        agency_due_at=rules.agency_due(now) if kind == "appeal" else None,
+        timeline=(
+            TimelineEntry(at=now, type="submitted", actor=str(CONSUMER)),
+            TimelineEntry(at=now, type="routed", actor=str(SYSTEM), agency_id=routing.agency_id,
+                          note=f"{routing.method} {routing.confidence:.2f}", to_status=R.value),
+        ),
+        **facts,
+    )
+    return complaint, (ComplaintRouted(complaint_id, now, routing.agency_id),)
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -284,7 +308,8 @@ def allowed_actions(complaint: Complaint, role: str) -> list[str]:
 
 
 __all__ = [
-    "TRANSITIONS", "CRIME_AGENCIES", "InvalidTransition", "FeedbackAlreadyGiven", "kind_for", "transition",
+    "TRANSITIONS", "CRIME_AGENCIES", "InvalidTransition", "FeedbackAlreadyGiven", "kind_for", "file_complaint",
+    "transition",
     "allowed_actions", "Respond", "GiveFeedback", "TakeInReview", "Resolve", "Reject", "Reroute", "MarkOverdue",
     "Event", "ComplaintRouted", "BusinessResponded", "ConsumerAccepted", "ComplaintSettled", "ConsumerRejected",
     "ComplaintTakenInReview", "ComplaintResolved", "ComplaintRejected", "ComplaintRerouted", "DeadlineMissed",

@@ -7,9 +7,9 @@ from datetime import datetime
 from chalicelib.domain import codes
 from chalicelib.domain.calendar import DeadlineRules
 from chalicelib.domain.catalog import Catalog
-from chalicelib.domain.complaint import kind_for
+from chalicelib.domain.complaint import file_complaint
 from chalicelib.domain.errors import AlreadyExists, ComplaintNotFound, ValidationFailed, field_error
-from chalicelib.domain.model import CONSUMER, SYSTEM, Complaint, Contact, Outlet, Status, TimelineEntry
+from chalicelib.domain.model import Complaint, Contact, Outlet
 from chalicelib.domain.routing import RoutingDecision, RuleSet, route
 from chalicelib.domain.text import detect_language
 from chalicelib.services.idempotency import request_fingerprint, same_request
@@ -151,30 +151,20 @@ def _replayed(existing: Complaint, secret: str) -> Submission:
 
 def _new_complaint(complaint_id: str, cmd: SubmitComplaint, seller: Seller, decision: RoutingDecision,
                    now: datetime, rules: DeadlineRules, request_fingerprint: str, contact: Contact | None) -> Complaint:
-    # Anonymous complaints are signals (analytics, monitoring), not formal appeals with a legal term,
-    # except reports of crimes, which the police must consider even when anonymous.
-    identified = bool(contact and contact.identifies_person())
-    kind = kind_for(identified=identified, agency_id=decision.agency_id)
     outlet = seller.outlet
     text_language = detect_language(cmd.text)
-    return Complaint(
-        id=complaint_id, created_at=now, updated_at=now, status=Status.ROUTED, kind=kind, channel=cmd.channel,
-        language=cmd.language or text_language, text_language=text_language, text=cmd.text, category=cmd.category,
-        sector=seller.sector, region=seller.region, business_bin=seller.business_bin,
+    complaint, _ = file_complaint(
+        complaint_id=complaint_id, now=now, rules=rules, routing=decision,
+        identified=bool(contact and contact.identifies_person()),
+        channel=cmd.channel, language=cmd.language or text_language, text_language=text_language, text=cmd.text,
+        category=cmd.category, sector=seller.sector, region=seller.region, business_bin=seller.business_bin,
         business_name=seller.business_name, business_registered=seller.business_registered,
         outlet_code=outlet.code if outlet else None, outlet_name=outlet.name if outlet else None,
-        outlet_address=outlet.address if outlet else None, contact_ref=None, identified=identified,
+        outlet_address=outlet.address if outlet else None, contact_ref=None,
         share_contact_with_business=bool(contact) and cmd.share_contact_with_business,
-        incident_at=cmd.incident_at, routing=decision, agency_id=decision.agency_id,
-        business_due_at=rules.business_due(now),
-        agency_due_at=rules.agency_due(now) if kind == "appeal" else None,
-        timeline=(
-            TimelineEntry(at=now, type="submitted", actor=str(CONSUMER)),
-            TimelineEntry(at=now, type="routed", actor=str(SYSTEM), agency_id=decision.agency_id,
-                          note=f"{decision.method} {decision.confidence:.2f}", to_status=Status.ROUTED.value),
-        ),
-        fingerprint=request_fingerprint,
+        incident_at=cmd.incident_at, fingerprint=request_fingerprint,
     )
+    return complaint
 
 
 def complaint_for_holder(complaint_id: str, token: str | None, *, complaints: ComplaintRepository,

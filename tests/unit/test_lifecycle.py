@@ -540,3 +540,31 @@ def test_allowed_actions_per_role_match_what_the_transition_accepts(status, resp
     else:
         with pytest.raises(InvalidTransition):
             _apply(ACTIONS["respond"], c)
+
+
+# --- filing ---------------------------------------------------------------------------------------------
+FACTS = dict(channel="qr", language="ru", text_language="ru", text="Продали просроченный кефир", category=None,
+             sector="grocery", region="71", business_bin="940140000385", business_name="ТОО «Таза»",
+             business_registered=True, outlet_code=None, outlet_name=None, outlet_address=None, contact_ref=None,
+             share_contact_with_business=False, incident_at=None, fingerprint="f")
+
+
+def _routing(agency: str) -> RoutingDecision:
+    return RoutingDecision(agency_id=agency, method="rules", confidence=0.8, version="v", explanation="e", matched=())
+
+
+@pytest.mark.parametrize("identified,agency,kind", [
+    (True, "kzpp", "appeal"), (False, "kzpp", "signal"), (False, "police", "appeal"), (True, "police", "appeal"),
+])
+def test_given_a_new_complaint_when_filed_then_its_kind_terms_timeline_and_event_follow_the_rules(identified, agency, kind):
+    from chalicelib.domain.complaint import ComplaintRouted, file_complaint
+
+    complaint, events = file_complaint(complaint_id="c1", now=NOW, rules=RULES, routing=_routing(agency),
+                                       identified=identified, **FACTS)
+    assert (complaint.status, complaint.kind, complaint.agency_id, complaint.version) == (Status.ROUTED, kind, agency, 0)
+    assert complaint.business_due_at == RULES.business_due(NOW)
+    assert complaint.agency_due_at == (RULES.agency_due(NOW) if kind == "appeal" else None)
+    assert [(e.type, e.actor, e.to_status) for e in complaint.timeline] == [
+        ("submitted", "consumer", None), ("routed", "system", "routed")]
+    assert complaint.timeline[1].agency_id == agency and complaint.timeline[1].note == "rules 0.80"
+    assert events == (ComplaintRouted("c1", NOW, agency),)
