@@ -307,10 +307,16 @@ def _to_state(desk, state: str) -> dict:
                      lambda: desk.status(cid, {"status": "resolved", "decision": "not_confirmed", "result": "Не подтвердилось."})],
         "rejected": [lambda: desk.status(cid, {"status": "rejected", "reason": "Не наша компетенция."})],
         "settled": [lambda: desk.respond(cid), lambda: desk.feedback(created, {"accepted": True, "stars": 4})],
+        # The seller answered, but the agency decided before the consumer did: the offer can't be taken now.
+        "answered, then resolved": [lambda: desk.respond(cid), lambda: desk.status(cid, {"status": "in_review"}),
+                                    lambda: desk.status(cid, {"status": "resolved", "decision": "violation_confirmed",
+                                                              "result": "Штраф."})],
+        "answered, then rejected": [lambda: desk.respond(cid),
+                                    lambda: desk.status(cid, {"status": "rejected", "reason": "Не наше."})],
     }[state]
     for step in steps:
         assert step().status_code == 200
-    assert desk.stored(cid).status.value == state
+    assert desk.stored(cid).status.value == state.rpartition(" ")[2]
     return created
 
 
@@ -326,6 +332,7 @@ REJECT = {"status": "rejected", "reason": "Без рассмотрения."}
     ("settled", TAKE), ("settled", RESOLVE), ("settled", REJECT), ("settled", "reroute"),
     ("business_responded", "respond"), ("resolved", "respond"), ("rejected", "respond"), ("settled", "respond"),
     ("routed", "feedback"), ("in_review", "feedback"), ("resolved", "feedback"), ("rejected", "feedback"),
+    ("answered, then resolved", "feedback"), ("answered, then rejected", "feedback"),
 ])
 def test_invalid_transitions_are_409_and_change_nothing(desk, state, action):
     created = _to_state(desk, state)
@@ -345,11 +352,39 @@ def test_invalid_transitions_are_409_and_change_nothing(desk, state, action):
     assert desk.services.routing_examples.list_for(cid) == []
 
 
-def test_rerouting_to_the_same_agency_is_an_invalid_transition(desk):
+def test_rerouting_to_the_same_agency_is_an_invalid_transition_that_says_why(desk):
     cid = desk.submit()["id"]
-    error = _error(desk.reroute(cid, "kzpp"), 409, "invalid_transition")
-    assert "agency_id" in error["fields"]
+    error = _error(desk.reroute(cid, "kzpp", lang="kk"), 409, "invalid_transition")
+    # The catalogue has words for exactly this ("same_agency"); the console shows them next to the field.
+    assert error["fields"]["agency_id"]["code"] == "same_agency", error["fields"]
+    assert KAZAKH_LETTERS & set(error["fields"]["agency_id"]["message"]), error["fields"]
     assert desk.stored(cid).version == 1
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+@pytest.mark.parametrize("conflict", ["status", "respond twice", "feedback too early", "feedback twice"])
+def test_a_conflict_is_explained_in_the_callers_language_down_to_the_field(desk, conflict, lang):
+    """Consoles and the tracking page show a field's message next to the field: it must be in kk or ru too."""
+    created = desk.submit()
+    cid = created["id"]
+    if conflict in ("respond twice", "feedback twice"):
+        assert desk.respond(cid).status_code == 200
+    if conflict == "feedback twice":
+        assert desk.feedback(created, {"accepted": False, "stars": 2}).status_code == 200
+    call = {
+        "status": lambda lang: desk.status(cid, RESOLVE, lang=lang),
+        "respond twice": lambda lang: desk.respond(cid, lang=lang),
+        "feedback too early": lambda lang: desk.feedback(created, {"accepted": True, "stars": 5}, lang=lang),
+        "feedback twice": lambda lang: desk.feedback(created, {"accepted": True, "stars": 5}, lang=lang),
+    }[conflict]
+    local, english = call(lang), call("en")
+    assert local.status_code == english.status_code == 409
+    local_error, english_error = local.json_body["error"], english.json_body["error"]
+    assert local_error["message"] != english_error["message"] and _cyrillic(local_error["message"])
+    assert local_error["fields"].keys() == english_error["fields"].keys() and local_error["fields"]
+    for path, detail in local_error["fields"].items():
+        assert detail["message"] != english_error["fields"][path]["message"] and _cyrillic(detail["message"]), \
+            (path, detail)
 
 
 # --- validation -----------------------------------------------------------------------------------------------

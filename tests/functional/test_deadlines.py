@@ -61,6 +61,8 @@ def test_only_an_admin_key_may_run_the_job(desk, who, status, code):
 @pytest.mark.parametrize("body", [
     {"as_of": "2026-13-01"}, {"as_of": "07.12.2026"}, {"as_of": "tomorrow"}, {"as_of": ""}, {"as_of": None},
     {"as_of": 20261208}, {}, {"as_of": "2026-12-08", "dry_run": True},
+    # A real date, but its midnight in Astana is before year 1 in UTC: a 422, never a 500.
+    {"as_of": "0001-01-01"},
 ])
 def test_a_bad_date_is_422_in_the_callers_language(desk, body):
     created = desk.submit()
