@@ -82,9 +82,13 @@ def _has_words(value: str) -> str:
 
 class ContactIn(BaseModel):
     model_config = _STRICT
-    name: Optional[Line] = Field(None, max_length=200)
+    # Optional fields are cleaned by a "before" validator, not an annotated type: pydantic would otherwise
+    # check max_length after validation and report it as a count of items, not characters.
+    name: Optional[str] = Field(None, max_length=200)
     phone: Optional[str] = Field(None, max_length=32)
     email: Optional[str] = Field(None, max_length=254)
+
+    _name_clean = field_validator("name", mode="before")(clean_line)
 
     @field_validator("name", "phone", "email")
     @classmethod
@@ -207,7 +211,9 @@ class OutletIn(BaseModel):
     region: str
     sector: str
     kato: Optional[str] = Field(None, pattern=r"^\d{9}$")
-    external_ref: Optional[Line] = Field(None, max_length=100)
+    external_ref: Optional[str] = Field(None, max_length=100)
+
+    _ref_clean = field_validator("external_ref", mode="before")(clean_line)
 
     _bin_ok = field_validator("business_bin")(_bin)
     _region = field_validator("region")(SellerIn._region.__func__)
@@ -291,7 +297,8 @@ class KeyIn(BaseModel):
 
 class DeadlineJobIn(BaseModel):
     model_config = _STRICT
-    as_of: date
+    # Bounded: a sweep "as of year 1" means nothing, and its UTC conversion would overflow.
+    as_of: date = Field(ge=date(2020, 1, 1), le=date(2100, 12, 31))
 
 
 def _limits(err: dict) -> dict:

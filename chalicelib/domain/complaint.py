@@ -264,7 +264,7 @@ def transition(complaint: Complaint, command, *, actor: Actor, now: datetime,
                                    fields=field_error("agency_id", "unknown_agency", "no such agency"))
         if command.agency_id == c.agency_id:
             raise InvalidTransition("The complaint is already with this agency.",
-                                    fields=field_error("agency_id", "invalid_transition", "same agency"))
+                                    fields=field_error("agency_id", "same_agency", "already with this agency"))
         if rules is None:
             raise TypeError("Reroute needs the deadline rules")
         reason = _need_text(command.reason, "reason", 2000)

@@ -325,6 +325,9 @@ FIELDS = {
 
 # Labels for values a complaint carries. Statuses and event types are in Russian feminine where they describe
 # the complaint (жалоба); timeline labels are in the third person because every party reads the same timeline.
+# A 409 names the field it concerns with the same code as the error: one wording serves both.
+FIELDS.update({code: ERRORS[code] for code in ("invalid_transition", "feedback_already_given")})
+
 LABELS = {
     "status": {
         "routed": {

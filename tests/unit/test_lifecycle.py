@@ -284,7 +284,7 @@ def test_given_a_reroute_to_the_same_agency_then_invalid_transition():
     with pytest.raises(InvalidTransition) as info:
         transition(_complaint(Status.ROUTED), Reroute("kzpp", "Ошибка"), actor=AGENCY, now=NOW, rules=RULES,
                    agencies=AGENCIES)
-    assert info.value.fields["agency_id"]["code"] == "invalid_transition"
+    assert info.value.fields["agency_id"]["code"] == "same_agency"
 
 
 def test_given_a_reroute_to_an_unknown_agency_then_validation_fails():
