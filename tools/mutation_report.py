@@ -3,7 +3,7 @@
 mutmut 3 keeps one `<file>.meta` JSON per mutated file under mutants/, mapping every mutant to the exit
 code of its test run. This reads those files directly (mutmut's own `results` lists mutants, not scores).
 
-Score = (killed + timeout) / (total - skipped), the definition mutmut's badge uses: a mutant that makes
+Score = (killed + timeout) / (total - skipped - not checked), the definition mutmut's badge uses: a mutant that makes
 the tests hang was detected. A mutant no test executes ("no tests") counts against the score, because an
 untested line is exactly what the score is meant to show. `--min` makes the exit status fail when any
 file, or the total, is below the given percentage; `--survivors` lists the surviving mutants per file.
@@ -49,7 +49,7 @@ class FileScore:
 
     @property
     def tested(self) -> int:
-        return self.total - self.skipped
+        return self.total - self.skipped - self.not_checked
 
     @property
     def score(self) -> float:
@@ -109,13 +109,36 @@ def render(scores: list[FileScore], *, survivors: bool = False) -> str:
                      f"{s.no_tests:>8}  {s.other:>5}  {s.detected}/{s.tested} = {s.score:.1f}%")
     unchecked = sum(s.not_checked for s in scores)
     if unchecked:
-        lines.append(f"{unchecked} mutants were never checked (an interrupted run): the scores above are incomplete.")
+        lines.append(f"{unchecked} mutants were not checked (a run limited to MUTANTS=..., or interrupted): "
+                     "their files' scores are incomplete.")
     if survivors:
         for s in scores:
             if s.survivors:
                 lines.append(f"\n{s.path}: {len(s.survivors)} not detected (`mutmut show NAME` prints the diff)")
                 lines.extend(f"  {name}" for name in s.survivors)
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# pytest plugin side: pyproject.toml loads this module into every test run mutmut starts
+# (`-p tools.mutation_report`); outside mutmut it is never loaded.
+
+def pytest_sessionstart(session) -> None:
+    """Start every mutant's test run with cold memo caches.
+
+    mutmut forks each mutant's run from a process that has already run the whole suite, so functools
+    caches (the analysed texts in domain/text.py, the parsed catalogue and routing rules, holidays per
+    year) come filled in. A mutant in a function behind such a cache would then never execute, and
+    would "survive" without any test having had the chance to see it.
+    """
+    del session
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "chalicelib" or name.startswith("chalicelib.")):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,10 +149,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     scores = read_scores(args.mutants)
+    # A run limited to some mutants leaves whole files unchecked: name them, score the rest.
+    skipped_files = [s.path for s in scores if s.not_checked == s.total]
+    scores = [s for s in scores if s.not_checked < s.total]
     if not scores:
         print(f"no mutmut results under {args.mutants}/: run `make mutate` first", file=sys.stderr)
         return 2
     print(render(scores, survivors=args.survivors))
+    if skipped_files:
+        print(f"not run: {', '.join(skipped_files)}")
     if any(s.not_checked for s in scores):
         return 1
     if args.min is not None:
