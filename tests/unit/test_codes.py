@@ -44,8 +44,8 @@ def test_new_codes_parse_back_and_use_the_plain_alphabet():
         assert len(code) == 8 and set(code) <= set(codes.ALPHABET)
         assert code[-1] == CROCKFORD[crockford_check(code[:-1])]
         assert codes.parse_outlet_code(code) == code
-    # 35 random bits per code: 2000 draws with a repeat would mean the randomness is broken
-    assert len(set(drawn)) == 2000
+    # 35 random bits per code: a repeat among 2000 draws has odds of about 1 in 15,000, many mean it is broken
+    assert len(set(drawn)) >= 1998
 
 
 def test_a_drawn_body_whose_check_is_not_a_plain_symbol_is_drawn_again():
