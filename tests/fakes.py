@@ -109,6 +109,9 @@ class FakeContactVault:
     def get(self, ref):
         return self.items.get(ref)
 
+    def delete(self, ref):
+        self.items.pop(ref, None)
+
 
 class FakeKeys:
     def __init__(self) -> None:
@@ -122,10 +125,11 @@ class FakeKeys:
             raise AlreadyExists("exists")
         self.items[key.key_id] = key
 
-    def revoke(self, key_id, *, at):
+    def revoke(self, key_id, *, at, by=None):
         if key_id not in self.items:
             return False
-        self.items[key_id] = replace(self.items[key_id], revoked_at=self.items[key_id].revoked_at or at)
+        key = self.items[key_id]
+        self.items[key_id] = replace(key, revoked_at=key.revoked_at or at, revoked_by=key.revoked_by or by)
         return True
 
 

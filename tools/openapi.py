@@ -117,7 +117,10 @@ CASE = {"allOf": [{"$ref": "#/components/schemas/CaseSummary"}, {"type": "object
     "actions": {"type": "array", "items": {"enum": ["take", "resolve", "reject", "reroute", "respond"]},
                 "description": "what this caller may do now"}}}]}
 QUEUE = {"type": "object", "properties": {
-    "items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseSummary"}},
+    "items": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/CaseSummary"}, {
+        "type": "object", "properties": {"in_filter": {
+            "type": "boolean", "description": "present with ?status=: after a cursor every change is returned, and a "
+                                              "case that left the filter comes back with in_filter false"}}}]}},
     "next_cursor": {"type": ["string", "null"], "description": "signed; poll with it to get only what is new or changed since"}}}
 STATUS_CHANGE = {"oneOf": [
     {"type": "object", "required": ["status"], "additionalProperties": False,

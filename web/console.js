@@ -212,6 +212,8 @@
       let n = 0;
       for (const s of list) {
         if (!s || typeof s.id !== "string") continue;
+        // After a cursor the server returns every change; one that left the status filter is dropped here.
+        if (s.in_filter === false || !matches(s)) { drop(s.id); continue; }
         const old = items.get(s.id);
         if (old && old.updated_at === s.updated_at && old.status === s.status) { items.set(s.id, s); continue; }
         if (polling) { marks.set(s.id, old && marks.get(s.id) !== "new" ? "changed" : "new"); n++; }
@@ -230,7 +232,7 @@
       if (!matches(s)) { items.delete(s.id); marks.delete(s.id); return; }
       order.push(s.id);
     }
-    // The status filter, applied to cases we changed ourselves: the server's feed won't return them under it.
+    // The status filter, applied to cases we changed ourselves and to polled changes (marked in_filter).
     function matches(s) {
       const f = $("f_status") ? $("f_status").value : "";
       return !f || (f === "open" ? OPEN.includes(s.status) : s.status === f);

@@ -260,17 +260,21 @@ class DynamoContactVault:
             return None
         return Contact(name=item.name, phone=item.phone, email=item.email)
 
+    def delete(self, ref: str) -> None:
+        ContactTable(ref).delete()
+
 
 class DynamoApiKeys:
     def get(self, key_id: str) -> ApiKey | None:
         try:
-            item = ApiKeyTable.get(key_id)
+            # strongly consistent: a key revoked a moment ago must not work on the next request
+            item = ApiKeyTable.get(key_id, consistent_read=True)
         except ApiKeyTable.DoesNotExist:
             return None
         return ApiKey(key_id=item.key_id, key_hash=item.key_hash, role=item.role, label=item.label,
                       created_at=item.created_at, agency_id=item.agency_id, regions=tuple(item.regions or ()),
                       bin=item.bin, expires_at=item.expires_at, revoked_at=item.revoked_at,
-                      created_by=item.created_by)
+                      created_by=item.created_by, revoked_by=item.revoked_by)
 
     def add(self, key: ApiKey) -> None:
         item = ApiKeyTable(key.key_id, key_hash=key.key_hash, role=key.role, label=key.label,
@@ -279,11 +283,13 @@ class DynamoApiKeys:
                            created_by=key.created_by)
         _conditional_put(item, ApiKeyTable.key_id.does_not_exist())
 
-    def revoke(self, key_id: str, *, at: datetime) -> bool:
+    def revoke(self, key_id: str, *, at: datetime, by: str | None = None) -> bool:
         try:
-            # if_not_exists: revoking twice keeps the first revocation time (the audit trail)
-            ApiKeyTable(key_id).update(actions=[ApiKeyTable.revoked_at.set(ApiKeyTable.revoked_at | at)],
-                                       condition=ApiKeyTable.key_id.exists())
+            # if_not_exists: revoking twice keeps the first revocation's time and author (the audit trail)
+            actions = [ApiKeyTable.revoked_at.set(ApiKeyTable.revoked_at | at)]
+            if by:
+                actions.append(ApiKeyTable.revoked_by.set(ApiKeyTable.revoked_by | by))
+            ApiKeyTable(key_id).update(actions=actions, condition=ApiKeyTable.key_id.exists())
         except UpdateError as exc:
             if _condition_failed(exc):
                 return False

@@ -192,6 +192,7 @@ class ApiKeyTable(Model):
     created_by = UnicodeAttribute(null=True)       # the key id that issued it (None: the CLI)
     expires_at = UTCDateTimeAttribute(null=True)
     revoked_at = UTCDateTimeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)       # the key id that revoked it (None: the CLI)
 
 
 def _vault_meta():

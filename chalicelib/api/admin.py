@@ -168,7 +168,7 @@ def revoke_key(key_id, principal):
     from chalicelib.services.auth import revoke_key as revoke
 
     c = container()
-    if len(key_id) > 40 or not revoke(key_id, keys=c.keys, clock=c.clock):
+    if len(key_id) > 40 or not revoke(key_id, keys=c.keys, clock=c.clock, by=principal.key_id):
         raise NotFound("No key has this id.")
     return {"key_id": key_id, "revoked": True}
 
@@ -181,6 +181,7 @@ def run_deadline_sweep(principal):
 
     c = container()
     as_of = schemas.deadline_job(read_json(admin_api.current_request, max_bytes=c.settings.max_body_bytes))
-    report = sweep_deadlines(start_of_local_day(as_of, c.rules), complaints=c.complaints, clock=c.clock)
+    report = sweep_deadlines(start_of_local_day(as_of, c.rules), complaints=c.complaints, clock=c.clock,
+                             actor=principal.actor)
     return {"as_of": as_of.isoformat(), "checked": report.checked, "business_overdue": report.business_overdue,
             "agency_overdue": report.agency_overdue}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api import presenters
-from chalicelib.api.http import json_route, limit_param, query, read_json
+from chalicelib.api.http import cors_for_web, json_route, limit_param, query, read_json
 from chalicelib.bootstrap import container
 
 agency_api = Blueprint(__name__)
+CORS = cors_for_web("X-Request-Id")  # the consoles may be served from another origin than the API
 QUEUE_MAX = 100
 
 
@@ -19,7 +20,7 @@ def _detail(complaint, c):
                                   contact=contact_for(complaint, contacts=c.contacts))
 
 
-@json_route(agency_api, "/complaints", role="agency")
+@json_route(agency_api, "/complaints", cors=CORS, role="agency")
 def queue(principal):
     from chalicelib.services.cases import agency_queue
 
@@ -28,10 +29,10 @@ def queue(principal):
     page = agency_queue(principal, poller=c.poller(), status=params.get("status"), region=params.get("region"),
                         cursor=params.get("cursor"), limit=limit_param(params.get("limit"), default=50, maximum=QUEUE_MAX),
                         known_regions=c.catalog.regions)
-    return {"items": [presenters.case_summary(x, c.catalog) for x in page.items], "next_cursor": page.next_cursor}
+    return presenters.queue_page(page, c.catalog)
 
 
-@json_route(agency_api, "/complaints/{complaint_id}", role="agency")
+@json_route(agency_api, "/complaints/{complaint_id}", cors=CORS, role="agency")
 def case(complaint_id, principal):
     from chalicelib.services.cases import case_for_agency
 
@@ -39,7 +40,7 @@ def case(complaint_id, principal):
     return _detail(case_for_agency(principal, complaint_id, complaints=c.complaints), c)
 
 
-@json_route(agency_api, "/complaints/{complaint_id}/status", methods=("POST",), role="agency")
+@json_route(agency_api, "/complaints/{complaint_id}/status", methods=("POST",), cors=CORS, role="agency")
 def change_status(complaint_id, principal):
     from chalicelib.api import schemas
     from chalicelib.services.cases import agency_action
@@ -49,7 +50,7 @@ def change_status(complaint_id, principal):
     return _detail(agency_action(principal, complaint_id, command, complaints=c.complaints, clock=c.clock), c)
 
 
-@json_route(agency_api, "/complaints/{complaint_id}/reroute", methods=("POST",), role="agency")
+@json_route(agency_api, "/complaints/{complaint_id}/reroute", methods=("POST",), cors=CORS, role="agency")
 def reroute(complaint_id, principal):
     from chalicelib.api import schemas
     from chalicelib.services.cases import reroute as reroute_case

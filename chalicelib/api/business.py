@@ -5,10 +5,11 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api import presenters
-from chalicelib.api.http import json_route, limit_param, query, read_json
+from chalicelib.api.http import cors_for_web, json_route, limit_param, query, read_json
 from chalicelib.bootstrap import container
 
 business_api = Blueprint(__name__)
+CORS = cors_for_web("X-Request-Id")  # the consoles may be served from another origin than the API
 QUEUE_MAX = 100
 
 
@@ -20,7 +21,7 @@ def _detail(complaint, c):
                                   contact=contact_for(complaint, contacts=c.contacts, for_business=True))
 
 
-@json_route(business_api, "/complaints", role="business")
+@json_route(business_api, "/complaints", cors=CORS, role="business")
 def inbox(principal):
     from chalicelib.services.cases import business_queue
 
@@ -28,10 +29,10 @@ def inbox(principal):
     params = query(business_api.current_request)
     page = business_queue(principal, poller=c.poller(), status=params.get("status"), cursor=params.get("cursor"),
                           limit=limit_param(params.get("limit"), default=50, maximum=QUEUE_MAX))
-    return {"items": [presenters.case_summary(x, c.catalog) for x in page.items], "next_cursor": page.next_cursor}
+    return presenters.queue_page(page, c.catalog)
 
 
-@json_route(business_api, "/complaints/{complaint_id}", role="business")
+@json_route(business_api, "/complaints/{complaint_id}", cors=CORS, role="business")
 def case(complaint_id, principal):
     from chalicelib.services.cases import case_for_business
 
@@ -39,7 +40,7 @@ def case(complaint_id, principal):
     return _detail(case_for_business(principal, complaint_id, complaints=c.complaints), c)
 
 
-@json_route(business_api, "/complaints/{complaint_id}/response", methods=("POST",), role="business")
+@json_route(business_api, "/complaints/{complaint_id}/response", methods=("POST",), cors=CORS, role="business")
 def respond(complaint_id, principal):
     from chalicelib.api import schemas
     from chalicelib.services.cases import business_action

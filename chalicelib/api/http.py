@@ -11,7 +11,9 @@ import re
 import time
 import uuid
 
-from chalice import Response
+from urllib.parse import urlparse
+
+from chalice import CORSConfig, Response
 
 from chalicelib.domain.errors import (
     Conflict, DomainError, Forbidden, InvalidCursor, NotFound, Unauthorized, ValidationFailed,
@@ -35,6 +37,16 @@ class HttpError(DomainError):
         super().__init__(message, fields=fields)
         self.status = status
         self.code = code
+
+
+def cors_for_web(*headers: str) -> CORSConfig:
+    """CORS for the static pages' origin (WEB_BASE_URL), which may differ from the API's. Chalice always
+    allows Content-Type and Authorization; `headers` are the others a room's pages send."""
+    from chalicelib.settings import get_settings
+
+    web = urlparse(get_settings().web_base_url)
+    return CORSConfig(allow_origin=f"{web.scheme}://{web.netloc}", allow_headers=list(headers),
+                      expose_headers=["X-Request-Id"], max_age=600)
 
 
 def json_response(body, *, status: int = 200, headers: dict | None = None) -> Response:
@@ -82,7 +94,8 @@ def limit_param(raw: str | None, *, default: int, maximum: int) -> int:
     """`?limit=`: ASCII digits only (str.isdigit would take '²' and then int() fails), 1..maximum."""
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+    # length first: int() of a 5000-digit string raises (Python's int-from-str digit limit)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))) or not 1 <= int(raw) <= maximum:
         raise HttpError(400, "invalid_limit", f"limit must be a whole number from 1 to {maximum}.",
                         fields={"limit": {"code": "out_of_range", "message": f"1..{maximum}"}})
     return int(raw)

@@ -141,6 +141,17 @@ def case_summary(c: Complaint, catalog: Catalog) -> dict:
     }
 
 
+def queue_page(page, catalog: Catalog) -> dict:
+    """A work-queue page; with a status filter each item says whether it (still) matches it."""
+    items = []
+    for c in page.items:
+        row = case_summary(c, catalog)
+        if page.statuses is not None:
+            row["in_filter"] = page.in_filter(c)
+        items.append(row)
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
 def _contact(contact: Contact | None) -> dict | None:
     return {"name": contact.name, "phone": contact.phone, "email": contact.email} if contact else None
 

@@ -1,24 +1,15 @@
 """Consumer-facing API: catalogue, outlet cards, routing preview, complaints and their status."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
-from chalice import Blueprint, CORSConfig
+from chalice import Blueprint
 
 from chalicelib.api import presenters
-from chalicelib.api.http import json_response, json_route, outlet_code_param, read_json
+from chalicelib.api.http import cors_for_web, json_response, json_route, outlet_code_param, read_json
 from chalicelib.bootstrap import container
 from chalicelib.domain.errors import OutletNotFound
-from chalicelib.settings import get_settings
 
 public_api = Blueprint(__name__)
-_web = urlparse(get_settings().web_base_url)
-CORS = CORSConfig(
-    allow_origin=f"{_web.scheme}://{_web.netloc}",
-    allow_headers=["Idempotency-Key", "X-Request-Id", "X-Tracking-Token"],
-    expose_headers=["X-Request-Id"],
-    max_age=600,
-)
+CORS = cors_for_web("Idempotency-Key", "X-Request-Id", "X-Tracking-Token")
 
 
 def _request():

@@ -290,9 +290,13 @@ class KeyIn(BaseModel):
     @field_validator("expires_at")
     @classmethod
     def _aware(cls, value):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if not 2020 <= value.year <= 2100:  # also keeps astimezone() from overflowing at year 1 or 9999
+            raise PydanticCustomError("out_of_range", "a date from 2020 to 2100")
+        if value.tzinfo is None:
             value = value.replace(tzinfo=KZ_TIME)
-        return value.astimezone(timezone.utc) if value else None
+        return value.astimezone(timezone.utc)
 
 
 class DeadlineJobIn(BaseModel):

@@ -120,7 +120,7 @@ def tracking_token(secret: str, complaint_id: str) -> str:
 
 
 def token_matches(secret: str, complaint_id: str, token: object) -> bool:
-    if not isinstance(token, str):
+    if not isinstance(token, str) or not token.isascii():  # compare_digest refuses non-ASCII str
         return False
     return hmac.compare_digest(tracking_token(secret, complaint_id), token.strip().lower())
 

@@ -226,6 +226,7 @@ class ApiKey:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     created_by: str | None = None
+    revoked_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,10 @@ def issue_key(*, role: str, label: str, keys: ApiKeyRepository, clock: Clock, ag
     raise RuntimeError("could not allocate a key id")
 
 
-def revoke_key(key_id: str, *, keys: ApiKeyRepository, clock: Clock) -> bool:
-    """Revoke a key by its id; False if there is no such key. Takes effect on the next request."""
-    return keys.revoke(key_id, at=clock.now())
+def revoke_key(key_id: str, *, keys: ApiKeyRepository, clock: Clock, by: str | None = None) -> bool:
+    """Revoke a key by its id (`by`: the acting key's id); False if there is no such key. Takes effect on
+    the next request."""
+    return keys.revoke(key_id, at=clock.now(), by=by)
 
 
 def authenticate(authorization: str | None, *, keys: ApiKeyRepository, clock: Clock) -> Principal:

@@ -32,6 +32,12 @@ STATUS_FILTERS = {OPEN: frozenset(s.value for s in (Status.ROUTED, Status.BUSINE
 class QueuePage:
     items: list[Complaint]
     next_cursor: str | None
+    statuses: frozenset[str] | None = None  # the status filter asked for, if any
+
+    def in_filter(self, complaint: Complaint) -> bool:
+        """Whether an item matches the filter. A poll with a cursor returns every change, so a case that
+        left the filter (settled, moved on) is reported too, and the client drops it from its list."""
+        return self.statuses is None or complaint.status.value in self.statuses
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,9 @@ class Poller:
 
         Only changes older than the settle lag are read, so a write that took its timestamp before a
         poll but committed after it still lands after the cursor: no gaps. Each item appears at its last
-        change only, and the cursor moves past what was returned: no repeats.
+        change only, and the cursor moves past what was returned: no repeats. A status filter selects the
+        first page; after a cursor every change is returned (see QueuePage.in_filter), or a case leaving
+        the filter would never be reported.
         """
         if status is not None and status not in STATUS_FILTERS:
             raise ValidationFailed("Some fields are invalid.",
@@ -62,12 +70,12 @@ class Poller:
         found: list[Complaint] = []
         for queue, partition in partitions:
             found += self.complaints.changes(queue, partition, after=after, until=until, limit=limit,
-                                             statuses=statuses)
+                                             statuses=statuses if after is None else None)
         found.sort(key=_position)
         page = found[:limit]
         position = _position(page[-1]) if page else after
         next_cursor = encode_cursor(position, binding=binding, secret=self.secret, now=now) if position else None
-        return QueuePage(page, next_cursor)
+        return QueuePage(page, next_cursor, statuses)
 
 
 _position = change_key
@@ -193,11 +201,13 @@ class SweepReport:
     agency_overdue: int
 
 
-def sweep_deadlines(as_of: datetime, *, complaints: ComplaintRepository, clock: Clock) -> SweepReport:
+def sweep_deadlines(as_of: datetime, *, complaints: ComplaintRepository, clock: Clock,
+                    actor: Actor = SYSTEM) -> SweepReport:
     """Flag every open case whose business answer or agency decision is overdue at `as_of`.
 
     Reads only the sparse deadline index (no Scan). Idempotent: a flagged deadline leaves the index, and a
-    second run flags nothing new. A case changed concurrently is reloaded and tried again.
+    second run flags nothing new. A case changed concurrently is reloaded and tried again. `actor` is the
+    system for the schedule, or the admin key that ran it on demand.
     """
     seen: set[str] = set()
     business = agency = 0
@@ -209,7 +219,7 @@ def sweep_deadlines(as_of: datetime, *, complaints: ComplaintRepository, clock: 
             if complaint is None or not complaint.is_open:
                 break  # closed (or gone) since the index was read: nothing is overdue any more
             try:
-                _, events = act(complaint, MarkOverdue(as_of), actor=SYSTEM, complaints=complaints, clock=clock)
+                _, events = act(complaint, MarkOverdue(as_of), actor=actor, complaints=complaints, clock=clock)
             except ConcurrentUpdate:
                 complaint = complaints.get(complaint.id, consistent=True)
                 continue

@@ -94,10 +94,12 @@ def preview_routing(*, text: str, category: str | None, outlet_code: str | None,
     return route(text=text, category=category, sector=sector, catalog=catalog, rules=routing_rules)
 
 
-def contact_ref(secret: str, complaint_id: str) -> str:
-    """The vault key of a complaint's contact: derived, so a retried submission writes the same item,
-    and pseudonymous, so the complaints table holds nothing that names a person."""
-    return "ct_" + codes.keyed_digest(secret, "contact-ref", complaint_id).hex()[:32]
+def contact_ref(secret: str, complaint_id: str, request_digest: str) -> str:
+    """The vault key of a complaint's contact: derived from the complaint and the request, so a retry of
+    the same request writes the same item, while a different request under a reused Idempotency-Key
+    writes elsewhere and can never overwrite the stored complaint's contact. Pseudonymous, so the
+    complaints table holds nothing that names a person."""
+    return "ct_" + codes.keyed_digest(secret, "contact-ref", f"{complaint_id}\x00{request_digest}").hex()[:32]
 
 
 def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, businesses: BusinessRepository,
@@ -130,19 +132,26 @@ def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, busines
     complaint = _new_complaint(complaint_id, cmd, seller, decision, now, rules, digest, contact)
     for _ in range(3):
         if contact is not None:
-            complaint = replace(complaint, contact_ref=contact_ref(secret, complaint.id))
+            complaint = replace(complaint, contact_ref=contact_ref(secret, complaint.id, digest))
             contacts.put(complaint.contact_ref, contact, at=now)
         try:
             complaint = complaints.save(complaint)
             return Submission(complaint, codes.tracking_token(secret, complaint.id), created=True)
         except AlreadyExists:
             if key is None:
-                # A random id collided (about 1 in 2^60): draw another.
+                _withdraw(complaint, contacts)  # a random id collided (about 1 in 2^60): draw another
                 complaint = replace(complaint, id=codes.new_complaint_id())
                 continue
             existing = complaints.get(complaint.id, consistent=True)
+            if existing is None or existing.contact_ref != complaint.contact_ref:
+                _withdraw(complaint, contacts)  # not this request's twin: its contact belongs to no complaint
             return _replayed(same_request(existing, digest, what="complaint"), secret)
     raise RuntimeError("could not allocate a complaint id")
+
+
+def _withdraw(complaint: Complaint, contacts: ContactVault) -> None:
+    if complaint.contact_ref is not None:
+        contacts.delete(complaint.contact_ref)
 
 
 def _replayed(existing: Complaint, secret: str) -> Submission:

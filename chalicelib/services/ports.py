@@ -52,14 +52,17 @@ class ContactVault(Protocol):
     def put(self, ref: str, contact: Contact, *, at: datetime) -> None:
         """Store (or overwrite with the same data, on a retry) the contact under `ref`."""
     def get(self, ref: str) -> Contact | None: ...
+    def delete(self, ref: str) -> None:
+        """Remove a contact that no complaint refers to (a refused request's); no error if absent."""
 
 
 class ApiKeyRepository(Protocol):
     def get(self, key_id: str) -> ApiKey | None: ...
     def add(self, key: ApiKey) -> None:
         """Store a new key; raise AlreadyExists if the id is taken."""
-    def revoke(self, key_id: str, *, at: datetime) -> bool:
-        """Mark a key revoked; False if there is no such key."""
+    def revoke(self, key_id: str, *, at: datetime, by: str | None = None) -> bool:
+        """Mark a key revoked (by the key id `by`); False if there is no such key. A second revocation
+        keeps the first one's time and author."""
 
 
 class RoutingExampleRepository(Protocol):

@@ -428,10 +428,13 @@ def test_every_admin_agency_and_business_action_records_the_acting_key_id(world)
     assert moved.status_code == 404  # agency Y is not where it went
     assert w.services.complaints.get(third, consistent=True).timeline[-1].key_id == regional_id
 
-    # The deadline sweep acts as the system, with no key.
+    # A sweep run on demand records the admin key that ran it (the schedule acts as the system).
     report = w.call("POST", "/admin/jobs/deadlines", {"as_of": (w.clock.now() + timedelta(days=60)).date().isoformat()},
                     admin)
     assert report.status_code == 200 and report.json_body["business_overdue"] >= 1
     stored = w.services.complaints.get(third, consistent=True)
     overdue = [e for e in stored.timeline if e.type.endswith("_overdue")]
-    assert overdue and all(e.actor == "system" and e.key_id is None for e in overdue)
+    assert overdue and all(e.actor == "admin" and e.key_id == admin_id for e in overdue)
+    # Revoking a key records who revoked it.
+    assert w.call("DELETE", f"/admin/keys/{issued['key_id']}", headers=admin).status_code == 200
+    assert w.services.keys.get(issued["key_id"]).revoked_by == admin_id

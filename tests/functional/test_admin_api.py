@@ -145,3 +145,21 @@ def test_a_bin_that_bends_the_structure_is_registered_with_a_warning(api, admin_
     ok = _post(api, "/admin/businesses", {"bin": "961141000023", "name": "ТОО «Дәрумен Фарм»", "region": "71"},
                admin_headers)
     assert ok.json_body["warnings"] == []
+
+
+@pytest.mark.parametrize("expires_at", ["0001-01-01T00:00:00", "9999-12-31T23:59:59-05:00", "2019-12-31T00:00:00Z"])
+def test_a_key_expiry_outside_2020_to_2100_is_a_field_error_not_a_500(api, admin_headers, expires_at):
+    response = _post(api, "/admin/keys", {"role": "analyst", "label": "x", "expires_at": expires_at}, admin_headers)
+    assert response.status_code == 422
+    assert response.json_body["error"]["fields"]["expires_at"]["code"] == "out_of_range"
+
+
+def test_agency_and_business_rooms_answer_the_web_origin_for_cors(client, demo):
+    """The consoles may be served from WEB_BASE_URL while the API has its own domain."""
+    agency = client.http.get("/agency/complaints", headers={"Authorization": f"Bearer {demo['keys']['agencies']['kzpp']}"})
+    business = client.http.get("/business/complaints",
+                               headers={"Authorization": f"Bearer {next(iter(demo['keys']['businesses'].values()))}"})
+    for response in (agency, business):
+        assert response.status_code == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+        assert "Authorization" in response.headers["Access-Control-Allow-Headers"]

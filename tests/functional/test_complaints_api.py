@@ -210,6 +210,13 @@ def test_wrong_token_and_unknown_id_give_the_same_404(api, demo):
     unknown = api.get(f"/complaints/{unknown_id}?token={tracking_token(get_settings().secret, unknown_id)}")
     assert wrong_token.status_code == no_token.status_code == unknown.status_code == 404
     assert wrong_token.json_body == no_token.json_body == unknown.json_body
+    # a token with letters beyond ASCII, in the query or the header, is just a wrong token (not a 500)
+    non_ascii = [api.get(f"/complaints/{body['id']}?token=%C3%A9t%C3%A9"),
+                 api.get(f"/complaints/{body['id']}", {"X-Tracking-Token": "тоkен"}),
+                 api.post(f"/complaints/{body['id']}/feedback", {"accepted": True, "stars": 5},
+                          {"X-Tracking-Token": "тоkен"})]
+    assert [r.status_code for r in non_ascii] == [404, 404, 404]
+    assert all(r.json_body == no_token.json_body for r in non_ascii)
 
 
 def test_status_view_never_echoes_contact_details(api, demo):

@@ -96,7 +96,7 @@ def test_an_unanswered_complaint_is_business_overdue_the_day_after_its_due_date_
     for view in (agency_view, business_view, tracking):
         assert flags(view) == (True, False)
     entry = agency_view["timeline"][-1]
-    assert (entry["type"], entry["actor"], entry["key_id"]) == ("business_overdue", "system", None)
+    assert (entry["type"], entry["actor"]) == ("business_overdue", "admin") and entry["key_id"]  # who ran the job
     assert entry["at"] == "2026-12-08T04:00:00Z" and set(entry["label"]) == {"kk", "ru", "en"}
     assert entry["from"] == entry["to"] == "routed"  # a flag, not a status change
     assert tracking["timeline"][-1]["type"] == "business_overdue" and tracking["status"] == "routed"
@@ -136,7 +136,7 @@ def test_an_appeal_past_its_agency_due_date_is_agency_overdue(desk):
     case = desk.case(appeal["id"]).json_body
     assert case["status"] == "in_review" and case["overdue"] is True
     entry = case["timeline"][-1]
-    assert (entry["type"], entry["actor"], entry["agency"]["id"]) == ("agency_overdue", "system", "kzpp")
+    assert (entry["type"], entry["actor"], entry["agency"]["id"]) == ("agency_overdue", "admin", "kzpp")
     # An anonymous signal has no legal term: it is never agency-overdue, however late.
     assert sweep(desk, "2027-12-31").json_body["agency_overdue"] == 0
     assert flags(desk.case(signal["id"]).json_body) == (True, False)

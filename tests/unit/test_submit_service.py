@@ -77,6 +77,27 @@ def test_reused_key_with_other_content_is_refused(world):
         _submit(world, outlet_code=world["outlet"].code, idempotency_key="k", text=TEXT + " Ещё.")
 
 
+def test_a_reused_key_with_another_contact_never_touches_the_stored_complaints_contact(world):
+    # GIVEN a complaint filed with a key and a contact
+    first = _submit(world, outlet_code=world["outlet"].code, idempotency_key="k",
+                    contact=Contact(name="Айгүл Серікова", phone="+77011234567")).complaint
+    # WHEN the same key comes back with another person's contact, or a contact where there was none
+    for other in (Contact(name="Mallory X", phone="+77019999999"), None):
+        with pytest.raises(IdempotencyKeyReused):
+            _submit(world, outlet_code=world["outlet"].code, idempotency_key="k", text=TEXT + " Ещё.", contact=other)
+    anonymous = _submit(world, outlet_code=world["outlet"].code, idempotency_key="anon").complaint
+    with pytest.raises(IdempotencyKeyReused):
+        _submit(world, outlet_code=world["outlet"].code, idempotency_key="anon",
+                contact=Contact(name="Mallory X", phone="+77019999999"))
+    # THEN the stored contact is the first one, and the refused requests left nothing in the vault
+    assert world["contacts"].get(first.contact_ref) == Contact(name="Айгүл Серікова", phone="+77011234567")
+    assert anonymous.contact_ref is None and list(world["contacts"].items) == [first.contact_ref]
+    # AND an honest retry of the first request finds the same contact under the same reference
+    again = _submit(world, outlet_code=world["outlet"].code, idempotency_key="k",
+                    contact=Contact(name="Айгүл Серікова", phone="+77011234567"))
+    assert not again.created and again.complaint.contact_ref == first.contact_ref
+
+
 def test_unknown_outlet_is_a_field_error(world):
     from chalicelib.domain.codes import new_outlet_code
 
