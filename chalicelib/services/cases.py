@@ -14,7 +14,7 @@ from chalicelib.domain.calendar import DeadlineRules
 from chalicelib.domain.complaint import GiveFeedback, MarkOverdue, Reroute, transition
 from chalicelib.domain.errors import ComplaintNotFound, ConcurrentUpdate, Forbidden, ValidationFailed, field_error
 from chalicelib.domain.model import (
-    CONSUMER, SYSTEM, UTC, Actor, Complaint, Contact, RoutingExample, Status, change_key,
+    CONSUMER, OPEN_STATUSES, SYSTEM, UTC, Actor, Complaint, Contact, RoutingExample, Status, change_key,
 )
 from chalicelib.services.auth import Principal
 from chalicelib.services.complaints import complaint_for_holder
@@ -24,7 +24,7 @@ from chalicelib.services.ports import (
 )
 
 OPEN = "open"
-STATUS_FILTERS = {OPEN: frozenset(s.value for s in (Status.ROUTED, Status.BUSINESS_RESPONDED, Status.IN_REVIEW)),
+STATUS_FILTERS = {OPEN: frozenset(s.value for s in OPEN_STATUSES),
                   **{s.value: frozenset({s.value}) for s in Status}}
 
 

@@ -2,17 +2,16 @@
 limits. On moto, through the services (real clock) and over chalice.test.Client (a clock the test moves)."""
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from chalicelib.domain.complaint import GiveFeedback, Reject, Reroute, Resolve, Respond, TakeInReview, transition
-from chalicelib.domain.model import Contact, Status, change_key
+from chalicelib.domain.model import Contact, change_key
 from chalicelib.services.auth import Principal, issue_key
 from chalicelib.services.cases import (
     Poller, agency_action, agency_queue, business_action, business_queue, give_feedback, reroute,

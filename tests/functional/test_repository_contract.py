@@ -41,7 +41,7 @@ def enforce_between_bounds(monkeypatch) -> None:
         hash_conditions, range_conditions, names = original(*args, **kwargs)
         for _, comparison, values in range_conditions:
             if comparison == "BETWEEN" and len(values) == 2:
-                (low_type, low), (high_type, high) = next(iter(values[0].items())), next(iter(values[1].items()))
+                (low_type, low), (_, high) = next(iter(values[0].items())), next(iter(values[1].items()))
                 low, high = (float(low), float(high)) if low_type == "N" else (low, high)
                 if low > high:
                     raise MockValidationException(
