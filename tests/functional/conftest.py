@@ -1,3 +1,4 @@
+import collections
 import json
 
 import pytest
@@ -64,6 +65,25 @@ class Api:
 @pytest.fixture
 def api(client):
     return Api(client)
+
+
+@pytest.fixture
+def dynamodb_calls(services, demo):
+    """DynamoDB operations by name (GetItem, Query, ...), counted through botocore events: one per request."""
+    from chalicelib.adapters.tables import ALL_TABLES
+
+    calls = collections.Counter()
+
+    def count(event_name, **kwargs):
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    for table in ALL_TABLES:
+        table._get_connection().connection.client.meta.events.register(
+            "before-call.dynamodb", count, unique_id=f"count-{table.__name__}")
+    yield calls
+    for table in ALL_TABLES:
+        table._get_connection().connection.client.meta.events.unregister(
+            "before-call.dynamodb", unique_id=f"count-{table.__name__}")
 
 
 def count_items(model) -> int:

@@ -6,7 +6,6 @@ end of Monday 7 December, the agency's decision by the end of Monday 21 December
 """
 from __future__ import annotations
 
-import collections
 from datetime import datetime, timezone
 
 import pytest
@@ -185,25 +184,6 @@ def test_running_again_flags_nothing_new(desk):
     for c in created:
         types = [e["type"] for e in desk.track(c).json_body["timeline"]]
         assert types.count("business_overdue") == 1 and types.count("agency_overdue") <= 1
-
-
-@pytest.fixture
-def dynamodb_calls(services, demo):
-    """DynamoDB operations by name, counted through botocore events (as in test_request_budget.py)."""
-    from chalicelib.adapters.tables import ALL_TABLES
-
-    calls = collections.Counter()
-
-    def count(event_name, **kwargs):
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    for table in ALL_TABLES:
-        table._get_connection().connection.client.meta.events.register(
-            "before-call.dynamodb", count, unique_id=f"deadlines-{table.__name__}")
-    yield calls
-    for table in ALL_TABLES:
-        table._get_connection().connection.client.meta.events.unregister(
-            "before-call.dynamodb", unique_id=f"deadlines-{table.__name__}")
 
 
 def test_the_sweep_reads_the_index_by_query_only_and_touches_only_what_is_due(desk, dynamodb_calls):

@@ -1,26 +1,6 @@
 """DynamoDB requests per operation, counted through botocore events (not timed)."""
-import collections
 import json
 
-import pytest
-
-
-@pytest.fixture
-def dynamodb_calls(services, demo):
-    from chalicelib.adapters.tables import ALL_TABLES
-
-    calls = collections.Counter()
-
-    def count(event_name, **kwargs):
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    for table in ALL_TABLES:
-        table._get_connection().connection.client.meta.events.register(
-            "before-call.dynamodb", count, unique_id=f"budget-{table.__name__}")
-    yield calls
-    for table in ALL_TABLES:
-        table._get_connection().connection.client.meta.events.unregister(
-            "before-call.dynamodb", unique_id=f"budget-{table.__name__}")
 
 
 def _submit(client, body, headers=None):
