@@ -6,6 +6,7 @@ missing), the read consistency of every action, and the sweep's counting and ret
 """
 from __future__ import annotations
 
+import re
 import time as systime
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -22,7 +23,7 @@ from chalicelib.domain.model import (
     SYSTEM, Actor, BusinessResponse, Complaint, Contact, Status, TimelineEntry, change_key,
 )
 from chalicelib.domain.routing import RoutingDecision
-from chalicelib.services import cases
+from chalicelib.services import cases, cursors
 from chalicelib.services.auth import Principal
 from chalicelib.services.cases import (
     Poller, QueuePage, act, agency_action, agency_queue, business_action, business_queue, case_for_agency,
@@ -529,3 +530,37 @@ def test_given_a_day_then_its_start_is_midnight_in_kazakhstan_as_utc(away_from_u
     start = start_of_local_day(date(2026, 11, 30), RULES)
     assert start == datetime(2026, 11, 29, 19, 0, tzinfo=UTC)
     assert start.utcoffset() == timedelta(0) and start.isoformat() == "2026-11-29T19:00:00+00:00"
+
+
+# --- the cursors the poller gives out --------------------------------------------------------------------------
+def _payload(cursor: str) -> bytes:
+    from chalicelib.services.cursors import _unb64
+
+    return _unb64(cursor.split(".")[0])
+
+
+@pytest.mark.parametrize("position", ["", "a", "ab", "abc", "abcd", "2026-11-30T07:14:55.000000+00:00#ABCDEFGHJKMN"])
+def test_given_positions_of_every_length_then_the_cursor_is_compact_unpadded_and_round_trips(position):
+    cursor = encode_cursor(position, binding="b|", secret=SECRET, now=NOW)
+    # no '=' padding anywhere, and the JSON is written without spaces (a shorter URL)
+    assert "=" not in cursor and re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{24}", cursor)
+    assert _payload(cursor) == ('{"p":"%s","t":%d}' % (position, int(NOW.timestamp()))).encode()
+    assert decode_cursor(cursor, binding="b|", secret=SECRET, now=NOW) == position
+
+
+def test_given_a_cursor_of_exactly_400_characters_then_its_length_alone_does_not_refuse_it():
+    payload, signature = encode_cursor("x", binding="b|", secret=SECRET, now=NOW).split(".")
+    long_cursor = payload + "A" * (400 - len(payload) - len(signature) - 1) + "." + signature
+    assert len(long_cursor) == 400
+    with pytest.raises(InvalidCursor) as info:
+        decode_cursor(long_cursor, binding="b|", secret=SECRET, now=NOW)
+    assert info.value.fields["cursor"]["message"] == "not issued for this queue and filter"
+
+
+def test_given_a_stale_cursor_then_the_error_tells_the_client_to_start_again():
+    cursor = encode_cursor("x", binding="b|", secret=SECRET, now=NOW)
+    assert decode_cursor(cursor, binding="b|", secret=SECRET, now=NOW + cursors.CURSOR_TTL) == "x"
+    with pytest.raises(InvalidCursor) as info:
+        decode_cursor(cursor, binding="b|", secret=SECRET, now=NOW + cursors.CURSOR_TTL + timedelta(seconds=1))
+    assert info.value.message == "The cursor is not valid for this queue (stale); start again without a cursor."
+    assert info.value.fields == {"cursor": {"code": "invalid_cursor", "message": "stale"}}
