@@ -452,6 +452,8 @@ def test_given_cases_with_missed_terms_then_the_sweep_counts_them_per_party(repo
     assert report == cases.SweepReport(as_of=AS_OF, checked=2, business_overdue=2, agency_overdue=1)
     assert [e.type for e in repo.items[both.id].timeline[-2:]] == ["business_overdue", "agency_overdue"]
     assert repo.items[both.id].timeline[-1].actor == "admin" and repo.items[both.id].timeline[-1].key_id == admin.key_id
+    # AND, every save having succeeded, nothing was read again and each flagged case was written once
+    assert repo.gets == [] and repo.items[both.id].version == 2
 
 
 def test_given_the_schedule_runs_the_sweep_then_the_system_is_the_actor(repo, clock):
@@ -555,6 +557,9 @@ def test_given_a_cursor_of_exactly_400_characters_then_its_length_alone_does_not
     with pytest.raises(InvalidCursor) as info:
         decode_cursor(long_cursor, binding="b|", secret=SECRET, now=NOW)
     assert info.value.fields["cursor"]["message"] == "not issued for this queue and filter"
+    with pytest.raises(InvalidCursor) as info:
+        decode_cursor("A" + long_cursor, binding="b|", secret=SECRET, now=NOW)
+    assert info.value.fields["cursor"]["message"] == "malformed"
 
 
 def test_given_a_stale_cursor_then_the_error_tells_the_client_to_start_again():

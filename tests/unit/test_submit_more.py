@@ -117,6 +117,15 @@ def test_given_a_contact_then_it_is_in_the_vault_before_the_complaint_is_saved(w
     c = _submit(world, _cmd(world, contact=AYDANA)).complaint
     assert world["complaints"].saves == [(c.id, c.contact_ref, True)]
     assert world["contacts"].items == {c.contact_ref: AYDANA}
+    # AND sharing it with the seller is opt-in
+    assert c.identified and c.share_contact_with_business is False
+
+
+def test_given_no_language_then_the_texts_language_is_the_consumers_and_a_given_one_wins(world):
+    detected = _submit(world, _cmd(world)).complaint
+    chosen = _submit(world, _cmd(world, language="kk")).complaint
+    assert (detected.language, detected.text_language) == ("ru", "ru")
+    assert (chosen.language, chosen.text_language) == ("kk", "ru")
 
 
 def test_given_an_empty_contact_then_nothing_goes_to_the_vault(world):
