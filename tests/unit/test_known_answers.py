@@ -135,3 +135,13 @@ def test_a_submission_with_an_idempotency_key_gets_the_pinned_id_and_token():
         outlets=outlets, businesses=businesses, complaints=complaints, contacts=FakeContactVault(),
         catalog=load_catalog(), rules=load_deadline_rules(), routing_rules=load_rules(), secret=SECRET, clock=clock)
     assert (result.complaint.id, result.tracking_token) == ("5W62FDHTRVY6", "jys8rnhdc6q3f5jwnd8htj5as")
+
+
+def test_contact_vault_reference():
+    """The vault key of a stored contact: changing the derivation would orphan every stored contact."""
+    from chalicelib.services.complaints import contact_ref
+
+    assert contact_ref("known-answer-secret-known-answer-secret", "EWDX192TKQH2", "ab" * 32) == \
+        "ct_baf5ed3919273b6b1610665ed5fdaa1a"
+    assert contact_ref("known-answer-secret-known-answer-secret", "EWDX192TKQH2", "cd" * 32) != \
+        "ct_baf5ed3919273b6b1610665ed5fdaa1a"  # another request under the same id: another item

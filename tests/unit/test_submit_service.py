@@ -115,3 +115,10 @@ def test_the_token_opens_only_its_complaint(world):
 
     with pytest.raises(ComplaintNotFound):
         complaint_for_holder(result.complaint.id, "x" * 25, complaints=world["complaints"], secret=SECRET)
+
+
+def test_a_submission_without_a_key_gets_a_fresh_random_id_in_one_write(world):
+    # GIVEN three submissions without an Idempotency-Key WHEN they are stored
+    ids = [_submit(world, outlet_code=world["outlet"].code).complaint.id for _ in range(3)]
+    # THEN each has its own id and costs exactly one write (no id derived from a missing key, no collisions)
+    assert len(set(ids)) == 3 and world["complaints"].writes == 3
