@@ -1,5 +1,5 @@
-"""Qalqan's Chalice app: builds `app`, registers the rooms by audience, the middleware, the QR resolver
-and the scheduled deadline sweep. Nothing else lives here."""
+"""Qalqan's Chalice app: builds `app`, registers the rooms by audience, the middleware, the QR resolver,
+the scheduled deadline sweep and the reactions on the complaints table's stream. Nothing else lives here."""
 from aws_lambda_powertools import Logger
 from chalice import Chalice, Rate
 
@@ -41,3 +41,20 @@ def deadline_sweep(event):
                                          "agency_overdue": report.agency_overdue})
     return {"checked": report.checked, "business_overdue": report.business_overdue,
             "agency_overdue": report.agency_overdue}
+
+
+@app.on_dynamodb_record(stream_arn=settings.complaints_stream_arn, batch_size=100, starting_position="TRIM_HORIZON",
+                        name="reactions")
+def reactions(event):
+    """Agency, business and consumer notifications, ratings and analytics counters, exactly once per event.
+
+    A record that keeps failing is parked in SQS and the batch goes on; the handler raises (and Lambda
+    retries the batch) only if a record can be neither processed nor parked. See chalicelib/streams/processor.py.
+    """
+    from chalicelib.streams.processor import process_records
+
+    report = process_records(event.to_dict().get("Records", []), container(), logger=logger)
+    logger.info("stream batch", extra={"records": report.records, "reactions": report.reactions,
+                                       "skipped": report.skipped, "parked": report.parked})
+    return {"records": report.records, "reactions": report.reactions, "skipped": report.skipped,
+            "parked": report.parked}

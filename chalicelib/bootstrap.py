@@ -13,8 +13,8 @@ from chalicelib.domain.calendar import DeadlineRules, load_deadline_rules
 from chalicelib.domain.catalog import Catalog, load_catalog
 from chalicelib.domain.routing import RuleSet, load_rules
 from chalicelib.services.ports import (
-    ApiKeyRepository, BusinessRepository, Clock, ComplaintRepository, ContactVault, OutletRepository,
-    RoutingExampleRepository,
+    ApiKeyRepository, BusinessRepository, ChannelDirectory, Clock, ComplaintRepository, ContactVault, CounterStore,
+    Notifier, OutletRepository, ParkingLot, ReactionLedger, RoutingExampleRepository,
 )
 from chalicelib.settings import Settings, get_settings
 
@@ -37,6 +37,13 @@ class Container:
     keys: ApiKeyRepository
     contacts: ContactVault
     routing_examples: RoutingExampleRepository
+    # The stream reactions' ports. Defaults to None only so that tests building a container for the
+    # request paths need not pass them; `container()` always wires them.
+    counters: CounterStore | None = None
+    ledger: ReactionLedger | None = None
+    notifier: Notifier | None = None
+    channels: ChannelDirectory | None = None
+    parking: ParkingLot | None = None
 
     def poller(self):
         """What every work-queue read needs: the store, the clock, the cursor secret and the settle lag."""
@@ -52,16 +59,23 @@ _container: Container | None = None
 def container() -> Container:
     global _container
     if _container is None:
+        from chalicelib.adapters.counters import DynamoCounters, DynamoLedger
+        from chalicelib.adapters.messaging import AwsNotifier
+        from chalicelib.adapters.parking import SqsParkingLot
         from chalicelib.adapters.repositories import (
-            DynamoApiKeys, DynamoBusinesses, DynamoComplaints, DynamoContactVault, DynamoOutlets,
+            DynamoApiKeys, DynamoBusinesses, DynamoChannels, DynamoComplaints, DynamoContactVault, DynamoOutlets,
             DynamoRoutingExamples,
         )
 
+        settings = get_settings()
+
         _container = Container(
-            settings=get_settings(), catalog=load_catalog(), rules=load_deadline_rules(),
+            settings=settings, catalog=load_catalog(), rules=load_deadline_rules(),
             routing_rules=load_rules(), clock=SystemClock(), businesses=DynamoBusinesses(),
             outlets=DynamoOutlets(), complaints=DynamoComplaints(), keys=DynamoApiKeys(),
             contacts=DynamoContactVault(), routing_examples=DynamoRoutingExamples(),
+            counters=DynamoCounters(), ledger=DynamoLedger(), notifier=AwsNotifier(settings),
+            channels=DynamoChannels(), parking=SqsParkingLot(settings.parked_queue_url),
         )
     return _container
 

@@ -33,6 +33,13 @@ class Settings:
     # Work-queue polls read only changes at least this old, so a write that started earlier but committed
     # later (or an index still catching up) is never skipped by a cursor.
     queue_settle_seconds: float = 3.0
+    # The stream reactions: where notifications go and where a record that keeps failing is parked.
+    # Unset (local runs without them, tests) means: that channel is not configured.
+    notifications_topic_arn: str | None = None
+    parked_queue_url: str | None = None
+    email_sender: str | None = None          # a verified SES identity, e.g. "Qalqan <no-reply@qalqan.kz>"
+    sms_sender_id: str = "Qalqan"
+    complaints_stream_arn: str = ""
 
     @cached_property
     def secret(self) -> str:
@@ -104,13 +111,25 @@ def load_settings(env: dict | None = None) -> Settings:
     except ValueError:
         problems.append("QUEUE_SETTLE_SECONDS must be a number of seconds from 0 to 60")
         settle = 0.0
+    stream_arn = env.get("COMPLAINTS_STREAM_ARN") or (
+        f"arn:aws:dynamodb:{region or 'eu-central-1'}:000000000000:table/{prefix}-complaints/stream/local")
+    if not stream_arn.startswith("arn:aws"):
+        problems.append("COMPLAINTS_STREAM_ARN must be the complaints table's stream ARN")
+    topic = env.get("NOTIFICATIONS_TOPIC_ARN") or None
+    if topic and not topic.startswith("arn:aws"):
+        problems.append("NOTIFICATIONS_TOPIC_ARN must be an SNS topic ARN")
+    parked = env.get("PARKED_QUEUE_URL") or None
+    if parked:
+        _url("PARKED_QUEUE_URL", parked, problems)
     if problems:
         raise ConfigurationError("; ".join(problems))
     return Settings(
         stage=stage, aws_region=region, table_prefix=prefix, qr_base_url=qr_base,
         web_base_url=web_base, log_level=log_level, secret_value=secret, secret_parameter=parameter,
         contact_vault_endpoint=vault_endpoint, contact_vault_region=env.get("CONTACT_VAULT_REGION") or region,
-        queue_settle_seconds=settle,
+        queue_settle_seconds=settle, notifications_topic_arn=topic, parked_queue_url=parked,
+        email_sender=env.get("EMAIL_SENDER") or None, sms_sender_id=env.get("SMS_SENDER_ID", "Qalqan")[:11],
+        complaints_stream_arn=stream_arn,
     )
 
 

@@ -158,3 +158,107 @@ def cyrillic_spelling(demo) -> tuple[str, str]:
         if spelled != outlet["code"]:
             return outlet["code"], spelled
     raise AssertionError("no demo code has a letter with a Cyrillic look-alike")
+
+
+class FakeCounters:
+    """CounterStore in memory: the same all-or-nothing `apply_once`, markers and `below` limits."""
+
+    def __init__(self) -> None:
+        self.tables = {"ratings": {}, "analytics": {}}
+        self.markers = set()
+        self._lock = threading.Lock()
+
+    def apply_once(self, marker, increments, *, at):
+        from chalicelib.domain.errors import LimitReached
+
+        with self._lock:
+            if marker in self.markers:
+                return False
+            for inc in increments:
+                item = self.tables[inc.table].get(tuple(inc.key), {})
+                if any(field in item and item[field] >= bound for field, bound in inc.below.items()):
+                    raise LimitReached("limit")
+            for inc in increments:
+                item = self.tables[inc.table].setdefault(tuple(inc.key), {})
+                for field, amount in inc.add.items():
+                    item[field] = item.get(field, 0) + amount
+                item.update(inc.set)
+            self.markers.add(marker)
+            return True
+
+    def get(self, table, key, *, consistent=False):
+        item = self.tables[table].get(tuple(key))
+        if item is None:
+            return None
+        names = ("subject",) if table == "ratings" else ("pk", "sk")
+        return {**dict(zip(names, key)), **item}
+
+    def query(self, table, partition, *, start=None, end=None):
+        for key in sorted(k for k in self.tables[table] if k[0] == partition):
+            sort = key[1] if len(key) > 1 else ""
+            if (start is None or sort >= start) and (end is None or sort <= end):
+                yield self.get(table, key)
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.items = {}
+
+    def claim(self, marker, *, now, lease_seconds):
+        state = self.items.get(marker)
+        if state is not None:
+            if state[0] == "done":
+                return "done"
+            if state[1] >= now:
+                return "busy"
+        self.items[marker] = ("claimed", now + timedelta(seconds=lease_seconds))
+        return "claimed"
+
+    def complete(self, marker, *, now):
+        self.items[marker] = ("done", now)
+
+    def release(self, marker):
+        if self.items.get(marker, ("",))[0] == "claimed":
+            del self.items[marker]
+
+
+class FakeNotifier:
+    """Records every message; `fail` makes the next sends raise (a transient outage or a poison message)."""
+
+    def __init__(self) -> None:
+        self.sent = []
+        self.fail = 0
+        self.error = RuntimeError("send failed")
+
+    def send(self, message):
+        if self.fail:
+            self.fail -= 1
+            raise self.error
+        self.sent.append(message)
+
+
+class FakeChannels:
+    def __init__(self) -> None:
+        self.items = {}
+
+    def get(self, owner):
+        return self.items.get(owner)
+
+    def put(self, channels):
+        self.items[channels.owner] = channels
+
+
+class FakeParkingLot:
+    def __init__(self) -> None:
+        self.items = {}
+        self._next = 0
+
+    def park(self, payload):
+        self._next += 1
+        self.items[f"r{self._next}"] = payload
+
+    def receive(self, *, limit=10):
+        return list(self.items.items())[:limit]
+
+    def delete(self, receipt):
+        self.items.pop(receipt, None)

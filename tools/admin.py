@@ -332,6 +332,31 @@ def revoke_key(key_id: str) -> int:
     return 0
 
 
+def replay_parked(limit: int) -> int:
+    """Re-drive the stream records parked in PARKED_QUEUE_URL through the same reactions (after a fix).
+
+    Reactions that already happened are skipped by their ledger markers, so a replay never doubles a counter
+    or a message. Records that still fail stay parked; the exit status is 1 if any did."""
+    from chalicelib.bootstrap import container
+    from chalicelib.settings import ConfigurationError
+    from chalicelib.streams.processor import replay_parked as replay
+
+    c = container()
+    if not c.settings.parked_queue_url:
+        raise UsageError("PARKED_QUEUE_URL is not set: there is no parking queue to replay")
+    try:
+        result = replay(c, limit=limit)
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        print(f"error: cannot replay ({exc.__class__.__name__}); check the AWS credentials, AWS_REGION and "
+              "PARKED_QUEUE_URL", file=sys.stderr)
+        return 1
+    print(f"replayed {result['replayed']} parked record(s): {result['reactions']} reaction(s) done now, "
+          f"{result['skipped']} already done; {result['still_failing']} still failing (left parked)")
+    return 1 if result["still_failing"] else 0
+
+
 def _defaults() -> tuple[str | None, str | None]:
     api, key = os.environ.get("QALQAN_API"), os.environ.get("QALQAN_ADMIN_KEY")
     demo = ROOT / ".local" / "demo.json"
@@ -369,12 +394,17 @@ def main(argv: list[str] | None = None) -> int:
     p_key.add_argument("--json", action="store_true", help="print the issued key as JSON, as the admin API does")
     p_revoke = sub.add_parser("revoke-key", help="revoke an API key by its key id (straight in DynamoDB)")
     p_revoke.add_argument("key_id")
+    p_replay = sub.add_parser("replay-parked",
+                              help="re-drive stream records parked in PARKED_QUEUE_URL (straight in AWS)")
+    p_replay.add_argument("--limit", type=int, default=100, help="at most this many parked records (default 100)")
     args = parser.parse_args(argv)
-    if args.command in ("create-key", "revoke-key"):
+    if args.command in ("create-key", "revoke-key", "replay-parked"):
         from chalicelib.settings import ConfigurationError
 
-        sub_parser = p_key if args.command == "create-key" else p_revoke
+        sub_parser = {"create-key": p_key, "revoke-key": p_revoke, "replay-parked": p_replay}[args.command]
         try:
+            if args.command == "replay-parked":
+                return replay_parked(max(1, args.limit))
             return create_key(args) if args.command == "create-key" else revoke_key(args.key_id)
         except UsageError as exc:
             sub_parser.error(str(exc))

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.adapters.tables import (
-    ApiKeyTable, BusinessResponseMap, BusinessTable, ComplaintTable, ContactTable, FeedbackMap, OutletTable,
+    ApiKeyTable, BusinessResponseMap, BusinessTable, ChannelTable, ComplaintTable, ContactTable, FeedbackMap, OutletTable,
     ResolutionMap, RoutingExampleTable, TimelineMap,
 )
 from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate
@@ -18,6 +18,7 @@ from chalicelib.domain.model import (
     Status, TimelineEntry, change_key,
 )
 from chalicelib.domain.routing import RoutingDecision
+from chalicelib.services.ports import Channels
 
 
 def _conditional_put(item, condition) -> None:
@@ -312,3 +313,17 @@ class DynamoRoutingExamples:
                                sector=i.sector, from_agency=i.from_agency, to_agency=i.to_agency, reason=i.reason,
                                routing_method=i.routing_method, routing_version=i.routing_version, key_id=i.key_id)
                 for i in RoutingExampleTable.query(complaint_id)]
+
+
+class DynamoChannels:
+    def get(self, owner: str) -> Channels | None:
+        try:
+            item = ChannelTable.get(owner)
+        except ChannelTable.DoesNotExist:
+            return None
+        return Channels(owner=item.owner, webhook_url=item.webhook_url, webhook_secret=item.webhook_secret,
+                        email=item.email, updated_at=item.updated_at, updated_by=item.updated_by)
+
+    def put(self, channels: Channels) -> None:
+        ChannelTable(channels.owner, webhook_url=channels.webhook_url, webhook_secret=channels.webhook_secret,
+                     email=channels.email, updated_at=channels.updated_at, updated_by=channels.updated_by).save()

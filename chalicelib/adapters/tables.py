@@ -6,7 +6,7 @@ at moto; in AWS it is unset.
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute,
+    BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
     UTCDateTimeAttribute, VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -233,7 +233,50 @@ class RoutingExampleTable(Model):
     key_id = UnicodeAttribute(null=True)
 
 
-ALL_TABLES = (BusinessTable, OutletTable, ComplaintTable, ApiKeyTable, ContactTable, RoutingExampleTable)
+class ReactionTable(Model):
+    """The reactions ledger: one item per (event, reaction) done or in progress, so a redelivered stream
+    record never reacts twice. Counter updates write their item in the same transaction as the counters."""
+    Meta = _meta("reactions")
+    key = UnicodeAttribute(hash_key=True)          # "<event id>|<reaction>"
+    state = UnicodeAttribute()                     # "claimed" (a send in progress) | "done"
+    at = UTCDateTimeAttribute()
+    lease_until = UTCDateTimeAttribute(null=True)  # a claim older than this may be taken over
+    expires_at = TTLAttribute(null=True)           # kept well past the stream's 24 h and the parking queue's 14 days
+
+
+class RatingTable(Model):
+    """Rating counters per subject ("outlet#<code>", "business#<bin>") and the quick-rating guards
+    (hour buckets, per-device and per-address limits, with a TTL). Counter attributes are added by
+    `adapters.counters` with ADD, so only the key is declared here."""
+    Meta = _meta("ratings")
+    subject = UnicodeAttribute(hash_key=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class AnalyticsTable(Model):
+    """Analytics counters: `pk` is a grain and period ("d#<YYYY-MM>" days of a month, ...), `sk` the day or
+    month then the dimensions. No personal data: only codes and numbers."""
+    Meta = _meta("analytics")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class ChannelTable(Model):
+    """Where an agency or a business wants its notifications: a webhook (with its signing secret) and,
+    for a business, an email address. `owner` is "agency#<id>" or "business#<bin>"."""
+    Meta = _meta("channels")
+    owner = UnicodeAttribute(hash_key=True)
+    webhook_url = UnicodeAttribute(null=True)
+    webhook_secret = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+
+
+ALL_TABLES = (BusinessTable, OutletTable, ComplaintTable, ApiKeyTable, ContactTable, RoutingExampleTable,
+              ReactionTable, RatingTable, AnalyticsTable, ChannelTable)
+# Tables whose items are counters keyed by strings (adapters.counters writes them with raw expressions).
+COUNTER_TABLES = {"ratings": RatingTable, "analytics": AnalyticsTable}
 
 
 def create_tables(wait: bool = True) -> None:

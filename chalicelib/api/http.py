@@ -16,14 +16,14 @@ from urllib.parse import urlparse
 from chalice import CORSConfig, Response
 
 from chalicelib.domain.errors import (
-    Conflict, DomainError, Forbidden, InvalidCursor, NotFound, Unauthorized, ValidationFailed,
+    Conflict, DomainError, Forbidden, InvalidCursor, LimitReached, NotFound, Unauthorized, ValidationFailed,
 )
 from chalicelib.i18n import localise
 from chalicelib.i18n import negotiate as language
 
 JSON = "application/json"
 _STATUS = (  # most specific first
-    (NotFound, 404), (Conflict, 409), (Unauthorized, 401), (Forbidden, 403), (InvalidCursor, 400),
+    (NotFound, 404), (Conflict, 409), (Unauthorized, 401), (Forbidden, 403), (InvalidCursor, 400), (LimitReached, 429),
     (ValidationFailed, 422),
 )
 # A client's X-Request-Id is echoed and logged only if it is short and plain; anything else is replaced.

@@ -73,7 +73,8 @@ def file_complaint(*, complaint_id: str, now: datetime, rules: DeadlineRules, ro
         ),
         **facts,
     )
-    return complaint, (ComplaintRouted(complaint_id, now, routing.agency_id),)
+    return complaint, (ComplaintSubmitted(complaint_id, now, routing.agency_id),
+                       ComplaintRouted(complaint_id, now, routing.agency_id))
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -125,6 +126,11 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ComplaintSubmitted(Event):
+    agency_id: str
+
+
+@dataclass(frozen=True)
 class ComplaintRouted(Event):
     agency_id: str
 
@@ -173,6 +179,62 @@ class ComplaintRerouted(Event):
 @dataclass(frozen=True)
 class DeadlineMissed(Event):
     party: str  # "business" | "agency"
+
+
+@dataclass(frozen=True)
+class ComplaintChanged(Event):
+    """One stored change of a complaint, whatever it was: the state before (None for a new one) and after.
+    State-based reactions (ratings, analytics counters) subtract the old state's contribution and add the new."""
+    previous: Complaint | None
+    current: Complaint
+
+
+# timeline entry type -> how to rebuild the event that `transition` produced with it
+def _from_entry(entry: TimelineEntry, complaint: Complaint, agency_before: str) -> tuple[Event, ...]:
+    cid, at, kind = complaint.id, entry.at, entry.type
+    if kind == "submitted":
+        routed = next((e.agency_id for e in complaint.timeline if e.type == "routed"), complaint.agency_id)
+        return (ComplaintSubmitted(cid, at, routed or complaint.agency_id),)
+    if kind == "routed":
+        return (ComplaintRouted(cid, at, entry.agency_id or complaint.agency_id),)
+    if kind == "business_responded":
+        return (BusinessResponded(cid, at, entry.note or ""),)
+    if kind in ("offer_accepted", "offer_rejected"):
+        stars = complaint.feedback.stars if complaint.feedback else 0
+        if kind == "offer_accepted":
+            return ConsumerAccepted(cid, at, stars), ComplaintSettled(cid, at)
+        return (ConsumerRejected(cid, at, stars),)
+    if kind == "taken_in_review":
+        return (ComplaintTakenInReview(cid, at, entry.agency_id or agency_before),)
+    if kind == "resolved":
+        return (ComplaintResolved(cid, at, entry.note or ""),)
+    if kind == "rejected":
+        return (ComplaintRejected(cid, at),)
+    if kind == "rerouted":
+        return (ComplaintRerouted(cid, at, agency_before, entry.agency_id or complaint.agency_id),)
+    if kind in ("business_overdue", "agency_overdue"):
+        return (DeadlineMissed(cid, at, kind.split("_")[0]),)
+    return ()
+
+
+def events_between(previous: Complaint | None, current: Complaint) -> list[tuple[str, Event]]:
+    """The events of one stored change, rebuilt from the append-only timeline, each with a stable id.
+
+    The same events `transition` (or `file_complaint`) returned when the change was made, so a stream
+    consumer reacts to exactly what happened, and a redelivered record yields the same ids. The id of an
+    event is "<complaint id>#<timeline position>#<event type>"; the state change itself is "<id>#v<version>".
+    """
+    start = len(previous.timeline) if previous is not None else 0
+    agency = previous.agency_id if previous is not None else current.agency_id
+    found: list[tuple[str, Event]] = []
+    for index in range(start, len(current.timeline)):
+        entry = current.timeline[index]
+        for event in _from_entry(entry, current, agency):
+            found.append((f"{current.id}#{index}#{type(event).__name__}", event))
+        if entry.type == "rerouted" and entry.agency_id:
+            agency = entry.agency_id
+    found.append((f"{current.id}#v{current.version}", ComplaintChanged(current.id, current.updated_at, previous, current)))
+    return found
 
 
 def _target(complaint: Complaint, action: str) -> Status:
@@ -311,7 +373,7 @@ __all__ = [
     "TRANSITIONS", "CRIME_AGENCIES", "InvalidTransition", "FeedbackAlreadyGiven", "kind_for", "file_complaint",
     "transition",
     "allowed_actions", "Respond", "GiveFeedback", "TakeInReview", "Resolve", "Reject", "Reroute", "MarkOverdue",
-    "Event", "ComplaintRouted", "BusinessResponded", "ConsumerAccepted", "ComplaintSettled", "ConsumerRejected",
+    "Event", "ComplaintSubmitted", "ComplaintChanged", "events_between", "ComplaintRouted", "BusinessResponded", "ConsumerAccepted", "ComplaintSettled", "ConsumerRejected",
     "ComplaintTakenInReview", "ComplaintResolved", "ComplaintRejected", "ComplaintRerouted", "DeadlineMissed",
     "Flags",
 ]

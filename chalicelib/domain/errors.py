@@ -66,6 +66,12 @@ class ConcurrentUpdate(Conflict):
     code = "concurrent_update"
 
 
+class LimitReached(DomainError):
+    """Too many of something from one source (ratings from one device or address): 429."""
+
+    code = "limit_reached"
+
+
 class InvalidCursor(DomainError):
     """A paging cursor this API did not give out, was given for another queue, or has expired."""
 

@@ -90,6 +90,11 @@ ERRORS = {
         "ru": "Этому ключу это действие запрещено.",
         "en": "This key may not do this.",
     },
+    "limit_reached": {
+        "kk": "Бір құрылғыдан немесе мекенжайдан тым көп бағалау. Ертең қайталап көріңіз.",
+        "ru": "Слишком много оценок с одного устройства или адреса. Попробуйте завтра.",
+        "en": "Too many ratings from one device or address. Try again tomorrow.",
+    },
     "not_found": {"kk": "Табылмады.", "ru": "Не найдено.", "en": "Not found."},
     "bad_request": {"kk": "Сұрау дұрыс емес.", "ru": "Некорректный запрос.", "en": "Bad request."},
     "invalid_cursor": {

@@ -2,8 +2,9 @@
 (held to one contract by tests/functional/test_repository_contract.py)."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Iterator, Mapping, Protocol, Sequence
 
 from chalicelib.domain.model import ApiKey, Business, Complaint, Contact, Outlet, RoutingExample
 
@@ -70,3 +71,94 @@ class RoutingExampleRepository(Protocol):
     def remove(self, complaint_id: str, at: datetime) -> None:
         """Withdraw an example whose reroute did not happen (the case changed in the meantime)."""
     def list_for(self, complaint_id: str) -> list[RoutingExample]: ...
+
+
+# --- the stream reactions ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Increment:
+    """Add numbers to one counter item (creating it at zero), and set its descriptive attributes.
+
+    `table` is "ratings" (key: (subject,)) or "analytics" (key: (pk, sk)). `below` makes the whole
+    transaction conditional: each named counter must be below its bound before the add (a limit)."""
+    table: str
+    key: tuple[str, ...]
+    add: Mapping[str, int | float] = field(default_factory=dict)
+    set: Mapping[str, str | int | float] = field(default_factory=dict)
+    below: Mapping[str, int | float] = field(default_factory=dict)
+
+
+class CounterStore(Protocol):
+    """Counters that a redelivered event never moves twice (ratings, analytics)."""
+    def apply_once(self, marker: str, increments: Sequence[Increment], *, at: datetime) -> bool:
+        """In one transaction: record `marker` in the reactions ledger and apply every increment.
+        False (and nothing changed) if the marker was already recorded. Raise LimitReached if an
+        increment's `below` bound does not hold."""
+    def get(self, table: str, key: tuple[str, ...], *, consistent: bool = False) -> dict | None:
+        """One item's attributes (numbers as int or float), or None."""
+    def query(self, table: str, partition: str, *, start: str | None = None, end: str | None = None) -> Iterator[dict]:
+        """Items of one partition whose sort key is within [start, end] (either open), in key order. A Query."""
+
+
+class ReactionLedger(Protocol):
+    """For reactions with a side effect outside DynamoDB (a message): claim, act, complete."""
+    def claim(self, marker: str, *, now: datetime, lease_seconds: float) -> str:
+        """'claimed' (go ahead), 'done' (already sent: skip) or 'busy' (another worker holds a live claim)."""
+    def complete(self, marker: str, *, now: datetime) -> None: ...
+    def release(self, marker: str) -> None:
+        """Give a claim up after a failed send, so a retry may claim it again."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to send. `to` is a topic ARN, phone (E.164), email address or webhook URL;
+    `attributes` are SNS message attributes that subscriptions filter on. `idempotency_key` travels
+    with the message (SNS attribute, webhook header) so a receiver can drop the rare duplicate."""
+    channel: str              # "sns" | "sms" | "email" | "webhook"
+    audience: str             # "agency" | "business" | "consumer"
+    to: str
+    complaint_id: str
+    template: str
+    language: str
+    body: str
+    subject: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    idempotency_key: str = ""
+    signing_secret: str = field(default="", repr=False)  # webhooks: HMAC-SHA256 key
+
+
+class Notifier(Protocol):
+    def send(self, message: Message) -> None:
+        """Deliver one message; raise on failure (the reaction is retried or parked)."""
+
+
+@dataclass(frozen=True)
+class Channels:
+    """An agency's or business's own notification channels."""
+    owner: str                       # "agency#<id>" | "business#<bin>"
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    email: str | None = None
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ChannelDirectory(Protocol):
+    def get(self, owner: str) -> Channels | None: ...
+    def put(self, channels: Channels) -> None: ...
+
+
+class ParkingLot(Protocol):
+    """Where a stream record that keeps failing waits, with its context, until someone replays it."""
+    def park(self, payload: dict) -> None: ...
+    def receive(self, *, limit: int = 10) -> list[tuple[str, dict]]:
+        """Up to `limit` parked payloads with a receipt handle each (they reappear unless deleted)."""
+    def delete(self, receipt: str) -> None: ...
+
+
+class DeliveryFailed(Exception):
+    """A notifier could not deliver. `transient` (a timeout, a 5xx, throttling) is retried by the stream
+    processor; a permanent failure (a 4xx, a refused address) goes straight to the parking lot."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -557,7 +557,7 @@ def _routing(agency: str) -> RoutingDecision:
     (True, "kzpp", "appeal"), (False, "kzpp", "signal"), (False, "police", "appeal"), (True, "police", "appeal"),
 ])
 def test_given_a_new_complaint_when_filed_then_its_kind_terms_timeline_and_event_follow_the_rules(identified, agency, kind):
-    from chalicelib.domain.complaint import ComplaintRouted, file_complaint
+    from chalicelib.domain.complaint import ComplaintRouted, ComplaintSubmitted, file_complaint
 
     complaint, events = file_complaint(complaint_id="c1", now=NOW, rules=RULES, routing=_routing(agency),
                                        identified=identified, **FACTS)
@@ -567,4 +567,4 @@ def test_given_a_new_complaint_when_filed_then_its_kind_terms_timeline_and_event
     assert [(e.type, e.actor, e.to_status) for e in complaint.timeline] == [
         ("submitted", "consumer", None), ("routed", "system", "routed")]
     assert complaint.timeline[1].agency_id == agency and complaint.timeline[1].note == "rules 0.80"
-    assert events == (ComplaintRouted("c1", NOW, agency),)
+    assert events == (ComplaintSubmitted("c1", NOW, agency), ComplaintRouted("c1", NOW, agency))

@@ -1,0 +1,247 @@
+"""Run the reactions of a batch of stream records, right under the way streams behave.
+
+- Delivery is at least once, and a batch can be retried from its middle: every reaction is idempotent by its
+  ledger marker ("<event id>|<reaction>"), so a record seen twice reacts once.
+- Order holds only per item: the counter reactions apply state deltas (new minus old contribution), which
+  add up to the same totals in any order.
+- One poison record must not block the records behind it: a reaction that fails is retried in place when the
+  failure is transient (throttling, a 5xx, a conflict), and a record that still fails is *parked* in the SQS
+  parking lot with the whole record and what failed, and the batch goes on. `tools/admin.py replay-parked`
+  runs parked records through this same code after a fix; reactions already done are skipped by their markers.
+- Only if parking itself fails does the handler raise, so Lambda retries the batch (on both deployment
+  paths: `chalice deploy`'s mapping has no partial-batch responses, and raising is safe because every
+  reaction is idempotent).
+
+Powertools' BatchProcessor gives the per-record isolation and the failure list.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from chalicelib.domain.complaint import events_between
+from chalicelib.services.ports import DeliveryFailed
+from chalicelib.streams.records import Change, UndecodableRecord, decode
+from chalicelib.streams.registry import Reaction, reactions_for
+
+# AWS error codes that mean "try again shortly" (DynamoDB, SNS, SES, SQS, STS).
+TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "TransactionConflictException",
+    "TransactionInProgressException", "InternalServerError", "InternalError", "InternalFailure",
+    "ServiceUnavailable", "ServiceUnavailableException", "KMSThrottlingException", "LimitExceededException",
+})
+TRANSIENT_CANCEL_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+# Attempts per reaction and the pauses between them (seconds): ~1.5 s at most per reaction, well inside the
+# stream function's timeout even for a batch of transient failures.
+ATTEMPTS = 4
+BACKOFF = (0.1, 0.4, 1.0)
+LEASE_SECONDS = 60.0  # a message claim older than this belongs to a worker that died: it may be taken over
+
+
+class ClaimBusy(Exception):
+    """Another worker holds a live claim on this message: try again shortly."""
+
+
+class RecordsNotParked(RuntimeError):
+    """Records failed and could not be parked: raising makes Lambda retry the batch."""
+
+
+def _aws_code(exc: BaseException) -> tuple[str, list[str], int]:
+    """(error code, cancellation reasons, HTTP status) of a botocore error, also when pynamodb wraps it."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict) and "Error" in response:
+            reasons = [r.get("Code", "") for r in response.get("CancellationReasons", []) or []]
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return response["Error"].get("Code", ""), reasons, status
+        exc = getattr(exc, "cause", None) or exc.__cause__
+    return "", [], 0
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DeliveryFailed):
+        return exc.transient
+    if isinstance(exc, ClaimBusy):
+        return True
+    code, reasons, status = _aws_code(exc)
+    if code in TRANSIENT_CODES or status >= 500:
+        return True
+    if code == "TransactionCanceledException" and TRANSIENT_CANCEL_REASONS & set(reasons):
+        return True
+    try:  # connection resets and timeouts on the way to AWS
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import HTTPClientError
+    except ImportError:  # pragma: no cover - botocore is always there with pynamodb
+        return False
+    return isinstance(exc, (BotoConnectionError, HTTPClientError, TimeoutError, ConnectionError))
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event of one stream record, with the complaint as stored after the record (and before it)."""
+    event_id: str
+    event: object
+    complaint: object
+    previous: object | None
+
+
+@dataclass
+class RecordOutcome:
+    sequence: str
+    done: list[str] = field(default_factory=list)        # reactions that acted now
+    skipped: list[str] = field(default_factory=list)     # reactions already done before (a redelivery)
+    failures: list[dict] = field(default_factory=list)   # {event_id, reaction, error, transient}
+    parked: bool = False
+
+
+@dataclass
+class BatchReport:
+    records: int = 0
+    reactions: int = 0
+    skipped: int = 0
+    parked: int = 0
+    not_parked: int = 0
+
+
+def _error(exc: BaseException) -> str:
+    # The class and AWS code only: exception texts can quote request parameters (a phone, an address).
+    code = _aws_code(exc)[0]
+    return f"{exc.__class__.__name__}{f' ({code})' if code else ''}"
+
+
+class Runner:
+    """Runs the reactions of one record. `sleep` and `now` are injectable so tests run without waiting."""
+
+    def __init__(self, c, *, sleep: Callable[[float], None] = time.sleep, attempts: int = ATTEMPTS) -> None:
+        self.c = c
+        self.sleep = sleep
+        self.attempts = attempts
+
+    def envelopes(self, change: Change) -> list[Envelope]:
+        if change.current is None:  # REMOVE: complaints are never deleted by the product; retention keeps counts
+            return []
+        return [Envelope(event_id, event, change.current, change.previous)
+                for event_id, event in events_between(change.previous, change.current)]
+
+    def run_record(self, record: dict) -> RecordOutcome:
+        outcome = RecordOutcome(sequence=str(record.get("dynamodb", {}).get("SequenceNumber", "")))
+        try:
+            change = decode(record)
+        except UndecodableRecord as exc:
+            outcome.failures.append({"event_id": None, "reaction": "decode", "error": str(exc), "transient": False})
+            return outcome
+        for envelope in self.envelopes(change):
+            for reaction in reactions_for(envelope.event):
+                try:
+                    acted = self._with_retries(reaction, envelope)
+                except Exception as exc:  # noqa: BLE001 - any failure of one reaction must not stop the others
+                    outcome.failures.append({"event_id": envelope.event_id, "reaction": reaction.name,
+                                             "error": _error(exc), "transient": is_transient(exc)})
+                    continue
+                (outcome.done if acted else outcome.skipped).append(f"{envelope.event_id}|{reaction.name}")
+        return outcome
+
+    def _with_retries(self, reaction: Reaction, envelope: Envelope) -> bool:
+        for attempt in range(self.attempts):
+            try:
+                return self._run(reaction, envelope)
+            except Exception as exc:  # noqa: BLE001
+                if not is_transient(exc) or attempt == self.attempts - 1:
+                    raise
+                self.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+        raise AssertionError("unreachable")
+
+    def _run(self, reaction: Reaction, envelope: Envelope) -> bool:
+        """True if the reaction acted now; False if its marker says it was done before."""
+        marker = f"{envelope.event_id}|{reaction.name}"
+        c = self.c
+        if reaction.mode == "counter":
+            return reaction.fn(envelope, c, marker) is not False
+        message = reaction.fn(envelope, c)
+        if message is None:
+            return True  # nothing to send for this one (no channel, no contact)
+        state = c.ledger.claim(marker, now=c.clock.now(), lease_seconds=LEASE_SECONDS)
+        if state == "done":
+            return False
+        if state == "busy":
+            raise ClaimBusy(marker)
+        try:
+            c.notifier.send(message)
+        except BaseException:
+            c.ledger.release(marker)
+            raise
+        c.ledger.complete(marker, now=c.clock.now())
+        return True
+
+
+def park_payload(record: dict, outcome: RecordOutcome, *, at: datetime, source: str) -> dict:
+    return {"kind": "qalqan.parked-stream-record", "version": 1, "parked_at": at.isoformat(),
+            "source": source, "sequence": outcome.sequence, "failures": outcome.failures,
+            "done": outcome.done, "record": record}
+
+
+def process_records(records: list[dict], c, *, logger=None, sleep: Callable[[float], None] = time.sleep,
+                    source: str = "lambda") -> BatchReport:
+    """Run every record's reactions; park what keeps failing; raise only if something could not be parked."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    runner = Runner(c, sleep=sleep)
+    report = BatchReport(records=len(records))
+
+    def handle(record) -> None:
+        raw = getattr(record, "raw_event", record)
+        outcome = runner.run_record(raw)
+        report.reactions += len(outcome.done)
+        report.skipped += len(outcome.skipped)
+        if not outcome.failures:
+            return
+        c.parking.park(park_payload(raw, outcome, at=c.clock.now().astimezone(timezone.utc), source=source))
+        report.parked += 1
+        if logger is not None:
+            logger.warning("stream record parked", extra={"sequence": outcome.sequence,
+                                                          "failures": outcome.failures})
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    with processor(records=records, handler=handle):
+        processor.process()
+    report.not_parked = len(processor.fail_messages)
+    if report.not_parked:
+        if logger is not None:
+            logger.error("stream records could not be parked; the batch will be retried",
+                         extra={"count": report.not_parked,
+                                "errors": [_error(e) for e in processor.exceptions if isinstance(e, BaseException)]})
+        raise RecordsNotParked(f"{report.not_parked} record(s) failed and could not be parked")
+    return report
+
+
+def replay_parked(c, *, limit: int = 100, sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Re-drive parked records through the same reactions. A record whose reactions now all succeed is
+    deleted from the parking lot; one that still fails stays there (visible again after its timeout)."""
+    runner = Runner(c, sleep=sleep)
+    result = {"replayed": 0, "still_failing": 0, "reactions": 0, "skipped": 0}
+    seen = 0
+    while seen < limit:
+        batch = c.parking.receive(limit=min(10, limit - seen))
+        if not batch:
+            break
+        for receipt, payload in batch:
+            seen += 1
+            records = payload.get("record")
+            records = [records] if isinstance(records, dict) else list(records or [])
+            failed = False
+            for record in records:
+                outcome = runner.run_record(record)
+                result["reactions"] += len(outcome.done)
+                result["skipped"] += len(outcome.skipped)
+                failed = failed or bool(outcome.failures)
+            if failed:
+                result["still_failing"] += 1
+            else:
+                c.parking.delete(receipt)
+                result["replayed"] += 1
+    return result

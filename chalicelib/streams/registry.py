@@ -1,0 +1,50 @@
+"""Which reactions each event sets off: the one place to read it.
+
+A *counter* reaction moves counters in one transaction with its ledger marker (exactly once). A *message*
+reaction only builds a message; the processor claims its marker, sends, and completes it, so a redelivered
+record does not send twice. Every reaction has its own marker ("<event id>|<reaction>"), so a failing webhook
+never holds back the ratings, and a replay redoes only what did not happen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from chalicelib.domain import complaint as ev
+from chalicelib.services import analytics, notifications, ratings
+
+
+@dataclass(frozen=True)
+class Reaction:
+    name: str
+    fn: Callable
+    mode: str  # "counter" | "message"
+
+
+RATINGS = Reaction("ratings", ratings.apply_change, "counter")
+ANALYTICS = Reaction("analytics", analytics.apply_change, "counter")
+AGENCY_TOPIC = Reaction("agency_topic", notifications.agency_topic, "message")
+AGENCY_WEBHOOK = Reaction("agency_webhook", notifications.agency_webhook, "message")
+BUSINESS_TOPIC = Reaction("business_topic", notifications.business_topic, "message")
+BUSINESS_WEBHOOK = Reaction("business_webhook", notifications.business_webhook, "message")
+BUSINESS_EMAIL = Reaction("business_email", notifications.business_email, "message")
+CONSUMER = Reaction("consumer", notifications.consumer, "message")
+
+REGISTRY: dict[type, tuple[Reaction, ...]] = {
+    ev.ComplaintChanged: (RATINGS, ANALYTICS),
+    ev.ComplaintSubmitted: (BUSINESS_TOPIC, BUSINESS_WEBHOOK, BUSINESS_EMAIL, CONSUMER),
+    ev.ComplaintRouted: (AGENCY_TOPIC, AGENCY_WEBHOOK),
+    ev.ComplaintRerouted: (AGENCY_TOPIC, AGENCY_WEBHOOK, CONSUMER),
+    ev.BusinessResponded: (CONSUMER,),
+    ev.ConsumerAccepted: (),
+    ev.ComplaintSettled: (CONSUMER,),
+    ev.ConsumerRejected: (CONSUMER,),
+    ev.ComplaintTakenInReview: (CONSUMER,),
+    ev.ComplaintResolved: (CONSUMER,),
+    ev.ComplaintRejected: (CONSUMER,),
+    ev.DeadlineMissed: (),  # visible in the consoles and counted by the analytics (via ComplaintChanged)
+}
+
+
+def reactions_for(event) -> tuple[Reaction, ...]:
+    return REGISTRY.get(type(event), ())
