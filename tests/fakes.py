@@ -251,6 +251,7 @@ class FakeChannels:
 class FakeParkingLot:
     def __init__(self) -> None:
         self.items = {}
+        self.batches = {}   # (shard id, start sequence) -> records, for on-failure destination messages
         self._next = 0
 
     def park(self, payload):
@@ -262,3 +263,6 @@ class FakeParkingLot:
 
     def delete(self, receipt):
         self.items.pop(receipt, None)
+
+    def failed_batch(self, info):
+        return list(self.batches.get((info["shardId"], info["startSequenceNumber"]), []))

@@ -38,3 +38,26 @@ class SqsParkingLot:
 
     def delete(self, receipt: str) -> None:
         self._client().delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+
+    def failed_batch(self, info: dict) -> list[dict]:
+        """The records of a batch Lambda gave up on (its on-failure destination message names the shard and
+        the sequence range, not the records): read them back from the stream while it still holds them (24 h)."""
+        import boto3
+
+        from chalicelib.streams.records import lambda_record
+
+        streams = boto3.client("dynamodbstreams")
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"], ShardId=info["shardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
+        last, records = int(info["endSequenceNumber"]), []
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=100)
+            for record in page.get("Records", []):
+                if int(record["dynamodb"]["SequenceNumber"]) > last:
+                    return records
+                records.append(lambda_record(record, info["streamArn"]))
+            if not page.get("Records"):
+                break
+            iterator = page.get("NextShardIterator")
+        return records

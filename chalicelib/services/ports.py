@@ -153,6 +153,9 @@ class ParkingLot(Protocol):
     def receive(self, *, limit: int = 10) -> list[tuple[str, dict]]:
         """Up to `limit` parked payloads with a receipt handle each (they reappear unless deleted)."""
     def delete(self, receipt: str) -> None: ...
+    def failed_batch(self, info: dict) -> list[dict]:
+        """The Lambda-shaped records of a batch named by an on-failure destination message
+        (`DDBStreamBatchInfo`: streamArn, shardId, start/endSequenceNumber), read back from the stream."""
 
 
 class DeliveryFailed(Exception):

@@ -231,9 +231,13 @@ def replay_parked(c, *, limit: int = 100, sleep: Callable[[float], None] = time.
             break
         for receipt, payload in batch:
             seen += 1
-            records = payload.get("record")
-            records = [records] if isinstance(records, dict) else list(records or [])
-            failed = False
+            if "record" in payload:      # parked by this handler: the record itself
+                records = [payload["record"]]
+            elif "DDBStreamBatchInfo" in payload:  # Lambda's on-failure destination (packaged path): a range
+                records = c.parking.failed_batch(payload["DDBStreamBatchInfo"])
+            else:
+                records = []
+            failed = not records  # nothing readable (unknown shape, or trimmed from the stream): keep it for a person
             for record in records:
                 outcome = runner.run_record(record)
                 result["reactions"] += len(outcome.done)

@@ -6,6 +6,7 @@ the complaint the services stored: no second, hand-written mapping to drift out 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.domain.model import Complaint
 
@@ -46,3 +47,16 @@ def decode(record: dict) -> Change:
     if name == "MODIFY" and previous is None:
         raise UndecodableRecord("no OldImage: the stream must be NEW_AND_OLD_IMAGES")
     return Change(name=name, sequence=sequence, previous=previous, current=current)
+
+
+def lambda_record(record: dict, stream_arn: str) -> dict:
+    """A record from the Streams API (GetRecords) as Lambda's event-source mapping delivers it:
+    `eventSourceARN` added, `ApproximateCreationDateTime` back to epoch seconds (botocore parses it)."""
+    out = dict(record)
+    data = dict(out.get("dynamodb", {}))
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        data["ApproximateCreationDateTime"] = int(created.timestamp())
+    out["dynamodb"] = data
+    out["eventSourceARN"] = stream_arn
+    return out
