@@ -5,9 +5,11 @@ from chalice import Chalice, Rate
 
 from chalicelib.api.admin import admin_api
 from chalicelib.api.agency import agency_api
+from chalicelib.api.analytics import analytics_api
 from chalicelib.api.business import business_api
 from chalicelib.api.http import http_middleware
 from chalicelib.api.public import public_api
+from chalicelib.api.ratings import ratings_api
 from chalicelib.api.resolver import resolve
 from chalicelib.bootstrap import container
 from chalicelib.settings import get_settings
@@ -21,6 +23,8 @@ app.register_blueprint(public_api)
 app.register_blueprint(admin_api, url_prefix="/admin")
 app.register_blueprint(agency_api, url_prefix="/agency")
 app.register_blueprint(business_api, url_prefix="/business")
+app.register_blueprint(ratings_api)
+app.register_blueprint(analytics_api)
 
 
 @app.lambda_function(name="qr_resolver")
