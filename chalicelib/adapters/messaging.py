@@ -171,7 +171,7 @@ class AwsNotifier:
         headers = {
             "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
             SIGNATURE_HEADER: sign(message.signing_secret, body, int(self._clock())),
-            EVENT_HEADER: message.template, DELIVERY_HEADER: message.idempotency_key,
+            EVENT_HEADER: message.attributes.get("event") or message.template, DELIVERY_HEADER: message.idempotency_key,
         }
         status = self._post(target, body, headers)
         if 200 <= status < 300:
