@@ -1,8 +1,9 @@
 """The embedded local stack: `python -m local [--port 8000]`.
 
-One process, one port on 127.0.0.1: moto's server (in-memory DynamoDB) on a private port, the Chalice
-app with every route, the QR resolver at /q/<code> fed function-URL events, and web/ as static files.
-Data lives in memory and is gone when the process stops.
+One process, one port on 127.0.0.1: moto's server (in-memory DynamoDB, SNS, SQS, SES) on a private port,
+the Chalice app with every route, the QR resolver at /q/<code> fed function-URL events, and web/ as static
+files. A stream pump reads the complaints table's stream and calls the `reactions` handler Lambda would call;
+every message it sends is listed at /_local/outbox. Data lives in memory and is gone when the process stops.
 """
 from __future__ import annotations
 
@@ -37,6 +38,39 @@ def configure_environment(port: int, moto_endpoint: str) -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
+TOPIC_NAME = "qalqan-local-notifications"
+PARKED_QUEUE_NAME = "qalqan-local-parked"
+EMAIL_SENDER = "Qalqan <no-reply@qalqan.local>"
+STREAM_POLL_SECONDS = 0.25  # a reaction shows up within about a second of the write
+
+
+def create_messaging() -> dict:
+    """The SNS topic, the SQS parking queue and a verified SES sender, in moto, and the settings that name
+    them (set before the app is imported: settings are read once). Returns those settings."""
+    import boto3
+    from email.utils import parseaddr
+
+    topic = boto3.client("sns").create_topic(Name=TOPIC_NAME)["TopicArn"]
+    queue = boto3.client("sqs").create_queue(QueueName=PARKED_QUEUE_NAME)["QueueUrl"]
+    # SES refuses a sender that is not a verified identity, in moto as in AWS.
+    boto3.client("ses").verify_email_identity(EmailAddress=parseaddr(EMAIL_SENDER)[1])
+    names = {"NOTIFICATIONS_TOPIC_ARN": topic, "PARKED_QUEUE_URL": queue, "EMAIL_SENDER": EMAIL_SENDER}
+    os.environ.update(names)
+    return names
+
+
+def start_pump(c, stop: threading.Event):
+    """The stream pump on the complaints table, calling the handler Chalice registered as `reactions`."""
+    from app import app
+    from local.streams import StreamPump, StreamReader
+
+    pump = StreamPump(StreamReader(c.settings.table_name("complaints")), app.handler_map["reactions"],
+                      interval=STREAM_POLL_SECONDS)
+    thread = threading.Thread(target=pump.run, args=(stop,), name="stream-pump", daemon=True)
+    thread.start()
+    return pump, thread
+
+
 def start_moto():
     from moto.server import ThreadedMotoServer
 
@@ -69,14 +103,17 @@ def main(argv: list[str] | None = None) -> int:
 
     moto, endpoint = start_moto()
     configure_environment(args.port, endpoint)
+    create_messaging()
     sys.path.insert(0, str(ROOT))
-    from local.server import build_server  # imports app: only after the environment is set
+    from local.server import LocalApi, build_server  # imports app: only after the environment is set
     from chalicelib.adapters.tables import create_tables
     from chalicelib.bootstrap import container
+    from local.outbox import install
     from local.seed import seed_demo
 
+    local_api = LocalApi()
     try:
-        server = build_server(args.port)
+        server = build_server(args.port, local_api=local_api)
     except OSError as exc:
         moto.stop()
         print(f"error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); set PORT to a free port", file=sys.stderr)
@@ -85,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = seed_demo(container())
     base = f"http://127.0.0.1:{args.port}"
     # dynamodb_endpoint: so the admin CLI (create-key, revoke-key) can reach this stack's in-memory tables.
-    demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", "dynamodb_endpoint": endpoint, **demo}
+    demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", "outbox": f"{base}/_local/outbox",
+            "dynamodb_endpoint": endpoint, **demo}
     demo_file = Path(args.demo_file)
     demo_file.parent.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(demo, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -97,19 +135,26 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    # What would be sent is sent to moto and listed in the outbox; the pump then reacts like Lambda.
+    local_api.outbox = install(container()).outbox
+    local_api.pump, pump_thread = start_pump(container(), stop)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
     first = demo["outlets"][0]["code"]
     print(f"ready in {time.monotonic() - started:.1f}s  form {base}/  api {base}/health  "
-          f"sticker {base}/q/{first}  demo {demo_file}", flush=True)
+          f"sticker {base}/q/{first}  outbox {base}/_local/outbox  demo {demo_file}", flush=True)
     print(f"  example form link: {base}/?o={first}&ch=qr", flush=True)
     print(f"  consoles: agency {base}/agency.html  business {base}/business.html  "
           f"(demo keys for every agency and business in {demo_file})", flush=True)
     print(f"  admin key (demo only): {demo['keys']['admin']}", flush=True)
+    print(f"  outbox: every notification the stream reactions sent (SNS, SMS and email go to moto; webhooks are "
+          f"recorded, not delivered: no public https here), ?complaint_id= filters; pump {base}/_local/streams",
+          flush=True)
     sweeper = threading.Thread(target=sweep_every, args=(60.0, stop), name="deadline-sweep", daemon=True)
     sweeper.start()
     stop.wait()
     print("stopping", flush=True)
+    pump_thread.join(timeout=5)  # let a batch in flight finish before moto goes away
     server.shutdown()
     server.server_close()
     moto.stop()

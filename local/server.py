@@ -3,11 +3,15 @@
 Besides routing, it stands in for what CloudFront and API Gateway do in front of the real thing:
 gzip, the security headers of a response-headers policy, and an access log. It is built for a
 browser and a few dozen concurrent test clients on 127.0.0.1, not for the internet.
+
+`/_local/` is the local stack's own window into what AWS would do out of sight (`LocalApi`): the outbox
+of sent notifications and the stream pump. It exists only here, never in app.py, so it cannot be deployed.
 """
 from __future__ import annotations
 
 import functools
 import gzip
+import json
 import mimetypes
 import queue
 import sys
@@ -16,7 +20,7 @@ import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
@@ -139,6 +143,79 @@ class AccessLog:
         self._thread.join(timeout)
 
 
+class LocalApi:
+    """The `/_local/` routes: the outbox (local/outbox.py) and the stream pump (local/streams.py).
+
+    - GET  /_local/outbox[?complaint_id=]   {"items": [...]}, newest last
+    - GET  /_local/streams                  the pump's counts (records, batches, failures, pending)
+    - POST /_local/streams/sync             process every record written so far, then answer
+    - POST /_local/streams/redeliver        catch up, then hand every record seen so far to the reactions
+                                            handler again (a forced at-least-once redelivery)
+    Bound to 127.0.0.1 like the rest; the POSTs change nothing a second delivery would not.
+    """
+
+    def __init__(self, outbox=None, pump=None) -> None:
+        self.outbox = outbox
+        self.pump = pump
+
+    def handle(self, method: str, path: str, query: str) -> tuple[int, dict, dict]:
+        """(status, extra headers, JSON body)."""
+        routes = {
+            "/_local/outbox": ("GET", self._outbox),
+            "/_local/streams": ("GET", self._streams),
+            "/_local/streams/sync": ("POST", self._sync),
+            "/_local/streams/redeliver": ("POST", self._redeliver),
+        }
+        route = routes.get(path.rstrip("/") or path)
+        if route is None:
+            return 404, {}, _local_error("not_found", "No such local route.")
+        allowed, view = route
+        if method != allowed and not (allowed == "GET" and method == "HEAD"):
+            return 405, {"Allow": allowed}, _local_error("method_not_allowed", f"Use {allowed}.")
+        params = {name: values[-1] for name, values in parse_qs(query).items()}
+        return view(params)
+
+    def _outbox(self, params: dict) -> tuple[int, dict, dict]:
+        if self.outbox is None:
+            return 404, {}, _local_error("not_found", "This server has no outbox.")
+        return 200, {}, {"items": self.outbox.items(params.get("complaint_id") or None)}
+
+    def _pump(self):
+        if self.pump is None:
+            return None, (404, {}, _local_error("not_found", "This server has no stream pump."))
+        return self.pump, None
+
+    def _streams(self, params: dict) -> tuple[int, dict, dict]:
+        pump, missing = self._pump()
+        return missing or (200, {}, pump.status())
+
+    def _sync(self, params: dict) -> tuple[int, dict, dict]:
+        pump, missing = self._pump()
+        if missing:
+            return missing
+        return self._guarded(lambda: {"records": pump.sync()})
+
+    def _redeliver(self, params: dict) -> tuple[int, dict, dict]:
+        pump, missing = self._pump()
+        if missing:
+            return missing
+        return self._guarded(pump.redeliver)
+
+    @staticmethod
+    def _guarded(action) -> tuple[int, dict, dict]:
+        from local.streams import PumpFailed
+
+        try:
+            return 200, {}, action()
+        except PumpFailed as failed:  # Lambda would retry the batch; so does the pump: say so and let it
+            return 503, {"Retry-After": "1"}, _local_error(
+                "stream_batch_failed", f"The reactions handler raised {failed}; the pump retries the batch.")
+
+
+def _local_error(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message, "fields": None}}
+
+
 class QalqanHandler(ChaliceRequestHandler):
     """Chalice's local request handler, plus the two things API Gateway doesn't serve: /q/ and web/."""
 
@@ -208,6 +285,9 @@ class QalqanHandler(ChaliceRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/q" or parts.path.startswith("/q/"):
             return self._resolver(parts)
+        local_api = getattr(self.server, "local_api", None)
+        if local_api is not None and (parts.path == "/_local" or parts.path.startswith("/_local/")):
+            return self._local(local_api, parts)
         if self.command in ("GET", "HEAD") and self._static(parts.path):
             return None
         return super()._generic_handle()
@@ -219,6 +299,12 @@ class QalqanHandler(ChaliceRequestHandler):
 
         response = qr_resolver(event, None)
         self._send_http_response(response["statusCode"], dict(response["headers"]), response.get("body") or "")
+
+    def _local(self, local_api: LocalApi, parts) -> None:
+        self._parse_payload()  # read (and drop) any request body, so a keep-alive connection stays in step
+        status, headers, body = local_api.handle(self.command, parts.path, parts.query)
+        self._send_http_response(status, {"Content-Type": "application/json", "Cache-Control": "no-store",
+                                          **headers}, json.dumps(body, ensure_ascii=False))
 
     def _static(self, path: str) -> bool:
         relative = "index.html" if path in ("", "/") else path.lstrip("/")
@@ -269,6 +355,7 @@ class Server(ThreadingHTTPServer):
     # the dropped SYNs came back after 1-3 s retransmits.
     request_queue_size = 128
     access_log: AccessLog | None = None
+    local_api: LocalApi | None = None  # the /_local/ routes; None: those paths go to the app like any other
 
     def server_close(self) -> None:
         super().server_close()
@@ -279,9 +366,10 @@ class Server(ThreadingHTTPServer):
 _STDOUT = object()
 
 
-def build_server(port: int, host: str = "127.0.0.1", access_log: TextIO | None | object = _STDOUT) -> Server:
+def build_server(port: int, host: str = "127.0.0.1", access_log: TextIO | None | object = _STDOUT,
+                 local_api: LocalApi | None = None) -> Server:
     """The server, bound but not yet serving. `access_log`: where the per-request lines go (stdout by
-    default, None for none)."""
+    default, None for none); `local_api`: the /_local/ routes (the outbox, the stream pump)."""
     from app import app  # the app reads its settings at import: callers set the environment first
 
     # Chalice keeps current_request on the app object; make it thread-local, as `chalice local` does.
@@ -291,6 +379,7 @@ def build_server(port: int, host: str = "127.0.0.1", access_log: TextIO | None |
     config = Config.create(chalice_stage="local", app_name="qalqan", lambda_timeout=60, lambda_memory_size=512)
     handler = functools.partial(QalqanHandler, app_object=app, config=config)
     server = Server((host, port), handler)
+    server.local_api = local_api
     stream = sys.stdout if access_log is _STDOUT else access_log
     if stream is not None:
         server.access_log = AccessLog(stream)
