@@ -51,7 +51,9 @@ _METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "169.254.170.2", "169.254.169.123", "169.254.169.253", "fd00:ec2::254", "fd00:ec2::23",
     "100.100.100.200", "192.0.0.192",
 ))
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# Not globally reachable, but not every Python's `is_private` knows it (3.11 misses most of 192.0.0.0/24):
+# shared address space (CGNAT, where a carrier's or a VPC's NAT lives) and the IETF protocol block.
+_ALSO_REFUSED = (ipaddress.ip_network("100.64.0.0/10"), ipaddress.ip_network("192.0.0.0/24"))
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 # A last label that is all digits or hex-with-0x is not a DNS name but an IP written oddly
 # ("2130706433", "0x7f.1", "127.1"): the C resolver would happily turn it into 127.0.0.1.
@@ -92,7 +94,7 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
     if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
             or ip.is_unspecified or not ip.is_global):
         return "not_public"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+    if isinstance(ip, ipaddress.IPv4Address) and any(ip in net for net in _ALSO_REFUSED):
         return "not_public"
     if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
         return "not_public"
