@@ -53,6 +53,20 @@ class Container:
                       settle_seconds=self.settings.queue_settle_seconds)
 
 
+class _Lazy:
+    """Builds an adapter on first use. The notifier and the parking lot are used by the stream function and
+    the CLI only; building them lazily keeps their imports (ssl, http.client, boto3) off every API cold start."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self._target = None
+
+    def __getattr__(self, name):
+        if self._target is None:
+            self._target = self._factory()
+        return getattr(self._target, name)
+
+
 _container: Container | None = None
 
 
@@ -60,8 +74,6 @@ def container() -> Container:
     global _container
     if _container is None:
         from chalicelib.adapters.counters import DynamoCounters, DynamoLedger
-        from chalicelib.adapters.messaging import AwsNotifier
-        from chalicelib.adapters.parking import SqsParkingLot
         from chalicelib.adapters.repositories import (
             DynamoApiKeys, DynamoBusinesses, DynamoChannels, DynamoComplaints, DynamoContactVault, DynamoOutlets,
             DynamoRoutingExamples,
@@ -74,10 +86,22 @@ def container() -> Container:
             routing_rules=load_rules(), clock=SystemClock(), businesses=DynamoBusinesses(),
             outlets=DynamoOutlets(), complaints=DynamoComplaints(), keys=DynamoApiKeys(),
             contacts=DynamoContactVault(), routing_examples=DynamoRoutingExamples(),
-            counters=DynamoCounters(), ledger=DynamoLedger(), notifier=AwsNotifier(settings),
-            channels=DynamoChannels(), parking=SqsParkingLot(settings.parked_queue_url),
+            counters=DynamoCounters(), ledger=DynamoLedger(), notifier=_Lazy(lambda: _notifier(settings)),
+            channels=DynamoChannels(), parking=_Lazy(lambda: _parking(settings)),
         )
     return _container
+
+
+def _notifier(settings: Settings):
+    from chalicelib.adapters.messaging import AwsNotifier
+
+    return AwsNotifier(settings)
+
+
+def _parking(settings: Settings):
+    from chalicelib.adapters.parking import SqsParkingLot
+
+    return SqsParkingLot(settings.parked_queue_url)
 
 
 def use_container(replacement: Container | None) -> None:
