@@ -162,12 +162,14 @@ def analytics_increments(previous: Complaint | None, current: Complaint) -> list
     return moves
 
 
-def apply_change(envelope, c, marker: str) -> None:
-    """The counter reaction to ComplaintChanged: one transaction with the marker, or nothing if nothing moves."""
+def apply_change(envelope, c, marker: str) -> bool | None:
+    """The counter reaction to ComplaintChanged: one transaction with the marker, or no write at all when
+    nothing moves (None). False: the marker was there, this record was counted before."""
     event = envelope.event
     increments = analytics_increments(event.previous, event.current)
-    if increments:
-        c.counters.apply_once(marker, increments, at=c.clock.now())
+    if not increments:
+        return None
+    return c.counters.apply_once(marker, increments, at=c.clock.now())
 
 
 # --- reading: which items cover a date range --------------------------------------------------------------
