@@ -105,9 +105,9 @@ class AwsNotifier:
             import boto3  # lazily: see the module docstring
             from botocore.config import Config
 
-            # Few quick retries here: the stream processor retries transient failures itself, and a
-            # Lambda stuck in botocore's backoff holds the whole shard.
-            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=5)
+            # One quick retry here: the stream processor retries transient failures itself (with its own
+            # backoff), and a Lambda sitting in botocore's backoff holds up the whole shard.
+            config = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=3, read_timeout=5)
             client = boto3.client(service, region_name=self._settings.aws_region or None, config=config)
             self._clients[service] = client
         return client
