@@ -19,11 +19,12 @@ def agency(catalog: Catalog, agency_id: str) -> dict:
     return catalog.agency(agency_id).public()
 
 
-def outlet_card(outlet: Outlet, catalog: Catalog) -> dict:
-    """What anyone may see about an outlet: no BIN/IIN (a sole proprietor's IIN is personal data)."""
+def outlet_card(outlet: Outlet, catalog: Catalog, *, rating: dict | None = None) -> dict:
+    """What anyone may see about an outlet: no BIN/IIN (a sole proprietor's IIN is personal data).
+    The public card also carries the outlet's rating (the GET /ratings/outlets/{code} shape)."""
     region = catalog.regions.get(outlet.region)
     sector = catalog.sectors.get(outlet.sector)
-    return {
+    card = {
         "code": outlet.code,
         "display_code": display_code(outlet.code),
         "name": outlet.name,
@@ -32,6 +33,14 @@ def outlet_card(outlet: Outlet, catalog: Catalog) -> dict:
         "region": {"code": outlet.region, "name": dict(region.name) if region else None},
         "sector": {"id": outlet.sector, "name": dict(sector.name) if sector else None},
     }
+    if rating is not None:
+        card["rating"] = rating
+    return card
+
+
+def quick_rating(result) -> dict:
+    """The answer to a quick rating: accepted, whether it is held for review, and the outlet's rating."""
+    return {"accepted": True, "held": result.held, "rating": result.rating}
 
 
 def outlet_admin(outlet: Outlet, catalog: Catalog, qr_base_url: str) -> dict:

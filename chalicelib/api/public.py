@@ -33,7 +33,9 @@ def outlet_card(code):
     outlet = c.outlets.get(outlet_code_param(code))
     if outlet is None or not outlet.active:
         raise OutletNotFound("No active outlet has this code.")
-    return presenters.outlet_card(outlet, c.catalog)
+    from chalicelib.services.ratings import rating_for
+
+    return presenters.outlet_card(outlet, c.catalog, rating=rating_for("outlet", outlet.code, c=c))
 
 
 @json_route(public_api, "/routing/preview", methods=("POST",), cors=CORS)

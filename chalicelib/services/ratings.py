@@ -226,7 +226,9 @@ def _plan(outlet: Outlet, stars: int, now: datetime, item: dict, bucket: dict, g
         move = {"stars_sum": -pub_sum, "stars_n": -pub_n, "quick_n": -pub_n, "held_sum": pub_sum, "held_n": pub_n}
         outlet_add = _merge(outlet_add, move, {"review_version": 1})
         business_add = _merge(business_add, move)
-        bucket_add = _merge(bucket_add, {"pub_n": -pub_n, "pub_sum": -pub_sum})
+        # No rating may land in this hour between our look and the move (it would stay published). The
+        # bucket's own pub_* are left as they are: this hour cannot flag again (the outlet stays flagged
+        # until a release, and a release marks its hour as seen).
         bucket_below = {"n": hour_n + 1}
         outlet_set = {**outlet_set, "flagged": 1, "flagged_at": _iso(now)}
     expires = _epoch(now + GUARD_TTL)

@@ -29,6 +29,24 @@ def test_outlet_card_shows_public_data_and_no_identifiers(api, demo):
     assert card["region"]["code"] == "71" and card["region"]["name"]["kk"] == "Астана қаласы"
     assert card["sector"]["id"] == "taxi" and card["display_code"] == f"{outlet['code'][:4]}-{outlet['code'][4:]}"
     assert outlet["business_bin"] not in response.body.decode()
+    # the rating, in the shape of GET /ratings/outlets/{code}: nothing published for a new outlet
+    rating = card["rating"]
+    assert (rating["subject"], rating["code"], rating["formula_version"]) == ("outlet", outlet["code"], "r1")
+    assert (rating["score"], rating["published"], rating["reason"], rating["count"]) == (None, False, "too_few", 0)
+
+
+def test_outlet_card_shows_a_published_rating(api, demo, services):
+    from chalicelib.services.ports import Increment
+
+    code = demo["outlets"][0]["code"]
+    # twelve complaints, all settled with the consumer's acceptance, as the stream reaction counts them
+    services.counters.apply_once("test|ratings", [Increment("ratings", (f"outlet#{code}",), add={
+        "complaints": 12, "closed": 12, "settled": 12, "answer_due": 12, "answered_in_time": 12})],
+        at=services.clock.now())
+    rating = api.get(f"/outlets/{code}").json_body["rating"]
+    assert (rating["published"], rating["count"], rating["reason"]) == (True, 12, None)
+    assert rating["components"]["settled"] == {"share": 1.0, "count": 12}
+    assert rating["score"] == api.get(f"/ratings/outlets/{code}").json_body["score"] == 3.3
 
 
 def test_outlet_card_accepts_what_people_type(api, demo):

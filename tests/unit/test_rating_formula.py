@@ -172,6 +172,8 @@ def test_the_score_stays_on_the_scale():
     (1000, 100, 50),     # ten an hour: fifty in one hour is a burst
     (1001, 100, 51),     # 5 x 10.01 = 50.05, rounded up
     (-3, 10, 10),        # more discarded than counted (a burst discarded this hour): no negative baseline
+    (3, 0.2, 15),        # three in the outlet's first 12 minutes: measured over an hour, not as 15 an hour
+    (3, -0.5, 15),       # an outlet registered during this hour: no negative or zero history
 ])
 def test_burst_threshold(earlier, hours, threshold):
     assert r.burst_threshold(earlier, hours) == threshold

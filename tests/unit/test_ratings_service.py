@@ -114,6 +114,16 @@ def test_transitions_that_move_no_counter_give_no_increment(name, before, after)
     assert ratings.rating_increments(before, after) == []
 
 
+def test_an_answer_at_the_last_second_of_the_term_is_in_time():
+    due = ROUTED.business_due_at
+    at_due = _do(ROUTED, Respond("Вернём деньги", "refund"), BUSINESS, hours=(due - ROUTED.updated_at).total_seconds() / 3600)
+    assert at_due.business_response.at == due
+    a_second_late = _do(ROUTED, Respond("Вернём деньги", "refund"), BUSINESS,
+                        hours=(due - ROUTED.updated_at).total_seconds() / 3600 + 1 / 3600)
+    assert _added(ratings.rating_increments(ROUTED, at_due))[OUTLET_KEY] == {"answer_due": 1, "answered_in_time": 1}
+    assert _added(ratings.rating_increments(ROUTED, a_second_late))[OUTLET_KEY] == {"answer_due": 1}
+
+
 def test_a_complaint_without_a_sticker_counts_for_the_business_only():
     unregistered = _new(outlet=None, registered=False, bin=OTHER_BIN)
     increments = ratings.rating_increments(None, unregistered)
