@@ -20,12 +20,12 @@ import ssl
 import time
 from typing import Callable
 
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.notifications import masked
 from chalicelib.services.ports import DeliveryFailed, Message
 from chalicelib.services.webhooks import (
     DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookTarget, sign, validate_webhook_url,
 )
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.settings import Settings
 
 log = logging.getLogger("qalqan.messaging")

@@ -156,3 +156,48 @@ BUSINESS_EMAIL = {
     },
     "no_category": {"kk": "көрсетілмеген", "ru": "не указана", "en": "not given"},
 }
+
+# Field messages for a refused webhook URL (`fields.webhook_url.code`), for the consoles in kk and ru: to be
+# merged into the catalogue's FIELDS, where `localise` looks field codes up. {allowed} comes from the error.
+WEBHOOK_FIELDS = {
+    "https_required": {
+        "kk": "Мекенжай https:// деп басталуы керек.",
+        "ru": "Адрес должен начинаться с https://.",
+        "en": "The URL must start with https://.",
+    },
+    "userinfo_not_allowed": {
+        "kk": "Мекенжайда пайдаланушы аты мен құпиясөз болмауы керек.",
+        "ru": "В адресе не должно быть имени пользователя и пароля.",
+        "en": "The URL must not carry a user name or password.",
+    },
+    "port_not_allowed": {
+        "kk": "Порт мыналардың бірі болуы керек: {allowed}.",
+        "ru": "Порт должен быть одним из: {allowed}.",
+        "en": "The port must be one of: {allowed}.",
+    },
+    "ip_literal": {
+        "kk": "IP мекенжайды емес, хост атын көрсетіңіз.",
+        "ru": "Укажите имя хоста, а не IP-адрес.",
+        "en": "Give the host name, not an IP address.",
+    },
+    "metadata_address": {
+        "kk": "Вебхук бұлттың метадеректер қызметіне бағытталмауы керек.",
+        "ru": "Вебхук не может указывать на сервис метаданных облака.",
+        "en": "A webhook cannot point at a cloud metadata service.",
+    },
+    "not_public": {
+        "kk": "Хост интернеттегі жария мекенжайға апаруы керек, жеке немесе ішкі мекенжайға емес.",
+        "ru": "Хост должен вести на публичный адрес в интернете, а не на частный или внутренний.",
+        "en": "The host must lead to a public internet address, not a private or internal one.",
+    },
+    "unresolvable": {
+        "kk": "Хост аты DNS-те табылмады.",
+        "ru": "Имя хоста не найдено в DNS.",
+        "en": "The host name does not resolve in DNS.",
+    },
+    "invalid_url": {
+        "kk": "Мекенжай дұрыс емес.",
+        "ru": "Некорректный адрес.",
+        "en": "The URL is not valid.",
+    },
+}

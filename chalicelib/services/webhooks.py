@@ -73,8 +73,11 @@ class WebhookTarget:
     addresses: tuple[str, ...]
 
 
-def _refuse(code: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, fields=field_error(FIELD, code, message))
+def _refuse(code: str, message: str, **context: str) -> ValidationFailed:
+    """The refusal: `fields.webhook_url` = {code, message, **context} (context fills translated messages)."""
+    fields = field_error(FIELD, code, message)
+    fields[FIELD].update(context)
+    return ValidationFailed(message, fields=fields)
 
 
 def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
@@ -148,7 +151,7 @@ def parse_webhook_url(url: str) -> WebhookTarget:
     port = 443 if port is None else port
     if port not in ALLOWED_PORTS:
         allowed = ", ".join(str(p) for p in sorted(ALLOWED_PORTS))
-        raise _refuse("port_not_allowed", f"The webhook URL's port must be one of {allowed}.")
+        raise _refuse("port_not_allowed", f"The webhook URL's port must be one of {allowed}.", allowed=allowed)
     host = _host(parts.hostname or "")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return WebhookTarget(url=url, host=host, port=port, path=path, addresses=())

@@ -386,7 +386,7 @@ def _template_entries():
     for template, parts in texts.CONSUMER.items():
         for part, entry in parts.items():
             yield f"CONSUMER.{template}.{part}", entry
-    for table in ("CONSUMER_EMAIL", "BUSINESS_EMAIL"):
+    for table in ("CONSUMER_EMAIL", "BUSINESS_EMAIL", "WEBHOOK_FIELDS"):
         for key, entry in getattr(texts, table).items():
             yield f"{table}.{key}", entry
 
@@ -404,6 +404,24 @@ def test_every_template_is_in_three_languages_with_the_same_placeholders(where, 
     assert not set(ru) & KAZAKH_ONLY, ru
     assert not re.search("[\u0400-\u04ff]", en), en
     assert kk != ru
+
+
+def test_every_webhook_refusal_has_a_field_message():
+    import inspect
+
+    from chalicelib.services import webhooks
+
+    codes_used = set(re.findall(r'_refuse\("([a-z_]+)"', inspect.getsource(webhooks)))
+    assert codes_used == set(texts.WEBHOOK_FIELDS)
+
+
+def test_the_port_refusal_carries_what_its_translation_names():
+    from chalicelib.services.webhooks import parse_webhook_url
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse_webhook_url("https://hooks.kzpp.gov.kz:22/")
+    detail = refused.value.fields["webhook_url"]
+    assert texts.WEBHOOK_FIELDS["port_not_allowed"]["ru"].format(**detail) == "Порт должен быть одним из: 443, 8443."
 
 
 def test_every_consumer_event_has_a_template():
