@@ -309,6 +309,8 @@ def submit_quick_rating(code: str, stars: int, comment: str | None, device_id: s
             if _limit_hit(guards, c):
                 raise LimitReached("Too many ratings of this outlet from one device or address today.") from None
             continue  # the outlet was flagged or released meanwhile: decide again on its new state
+        except ConcurrentUpdate:
+            continue  # another transaction on the same items at the same moment (a crowd at one outlet)
         if not applied:  # the same key's first request landed between our look and our write
             replay = _replay(idempotency[0], digest, code, c) if idempotency else None
             if replay is not None:
@@ -350,8 +352,8 @@ def release_held(code: str, decision: str, *, c, by: str | None) -> dict:
             increments.append(Increment(TABLE, (subject("business", outlet.business_bin),), add=_merge(move)))
         try:
             applied = c.counters.apply_once(f"release#{code}#{version}", increments, at=now)
-        except LimitReached:
-            continue  # a held rating arrived, or another release landed: look again
+        except (LimitReached, ConcurrentUpdate):
+            continue  # a held rating arrived, or another release landed, or a transaction collided: look again
         if not applied:
             continue  # this very state was released by someone else: the next look sees the result
         return {"code": code, "decision": decision, "released": held_n,

@@ -480,3 +480,20 @@ def test_a_state_that_never_settles_gives_up_with_a_conflict():
     c.counters.apply_once = always_moved
     with pytest.raises(ConcurrentUpdate):
         _rate(c, device="phone-aaaaaaaaaaaa")
+
+
+def test_a_colliding_transaction_is_tried_again_and_counts_once():
+    """Concurrent transactions on one outlet's items are refused (ConcurrentUpdate from the store): the
+    rating is decided and written again, once."""
+    c = _container()
+    real_apply, collided = c.counters.apply_once, []
+
+    def collide_once(marker, increments, *, at):
+        if not collided:
+            collided.append(marker)
+            raise ConcurrentUpdate("transaction conflict")
+        return real_apply(marker, increments, at=at)
+
+    c.counters.apply_once = collide_once
+    assert _rate(c, 5, key="k-3").held is False
+    assert _item(c)["stars_n"] == 1 and len(collided) == 1
