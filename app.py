@@ -7,6 +7,7 @@ from chalicelib.api.admin import admin_api
 from chalicelib.api.agency import agency_api
 from chalicelib.api.analytics import analytics_api
 from chalicelib.api.business import business_api
+from chalicelib.api.channels import channels_api
 from chalicelib.api.http import http_middleware
 from chalicelib.api.public import public_api
 from chalicelib.api.ratings import ratings_api
@@ -25,6 +26,7 @@ app.register_blueprint(agency_api, url_prefix="/agency")
 app.register_blueprint(business_api, url_prefix="/business")
 app.register_blueprint(ratings_api)
 app.register_blueprint(analytics_api)
+app.register_blueprint(channels_api)
 
 
 @app.lambda_function(name="qr_resolver")

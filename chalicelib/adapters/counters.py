@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.tables import COUNTER_TABLES, ReactionTable
-from chalicelib.domain.errors import LimitReached
+from chalicelib.domain.errors import ConcurrentUpdate, LimitReached
 from chalicelib.services.ports import Increment
 
 # Longer than a stream record can live (24 h) plus the parking queue's retention (14 days): a replay of a
@@ -105,7 +105,12 @@ class DynamoCounters:
                 return False  # this event was applied before
             if "ConditionalCheckFailed" in reasons[1:]:
                 raise LimitReached("A limit on this counter has been reached.") from exc
-            raise  # a conflict with another transaction or throttling: the caller retries
+            if "TransactionConflict" in reasons:
+                # Another transaction on the same counters at the same moment (a crowd rating one outlet):
+                # a 409 the client may retry, not a 500. The stream processor still sees it as transient
+                # (it reads the cause's cancellation reasons).
+                raise ConcurrentUpdate("Someone else updated these counters at the same moment; try again.") from exc
+            raise  # throttling and the like: the caller retries
         return True
 
     def get(self, table: str, key: tuple[str, ...], *, consistent: bool = False) -> dict | None:

@@ -13,12 +13,9 @@ and no prefix (app.py).
 from __future__ import annotations
 
 import socket
-from typing import Optional
 from urllib.parse import unquote
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from chalicelib.api.http import HttpError, cors_for_web, json_route, read_json
 from chalicelib.bootstrap import container
@@ -32,38 +29,11 @@ CORS = cors_for_web("X-Request-Id")  # the consoles may be served from another o
 RESOLVE = socket.getaddrinfo
 
 
-class AgencyChannelsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    webhook_url: Optional[str] = Field(None, max_length=2000)
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return value or None
-
-
-class BusinessChannelsIn(AgencyChannelsIn):
-    email: Optional[str] = Field(None, max_length=254)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value):
-        if not value:
-            return None
-        from email_validator import EmailNotValidError, validate_email  # ~30 ms of regex compiling: on use only
-
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise PydanticCustomError("invalid_email", "not a valid email address: {reason}",
-                                      {"reason": str(exc)}) from None
-
-
-def _changes(model: type[AgencyChannelsIn], body: dict) -> dict:
+def _changes(model, body: dict) -> dict:
     """The fields the caller sent (None meaning "remove"); fields left out are not in the result."""
-    from chalicelib.api.schemas import _parse  # the house's 422 with `fields`, shared with every request model
+    from chalicelib.api.schemas import parse  # the house's 422 with `fields`, shared with every request model
 
-    parsed = _parse(model, body)
+    parsed = parse(model, body)
     return {name: getattr(parsed, name) for name in parsed.model_fields_set}
 
 
@@ -87,13 +57,17 @@ def _show(owner: str, *, with_email: bool) -> dict:
     return _present(get_channels(owner, channels=container().channels), with_email=with_email)
 
 
-def _update(owner: str, model: type[AgencyChannelsIn], principal) -> dict:
+def _update(owner: str, kind: str, principal) -> dict:
+    """`kind`: "agency" or "business" (a business may also set an email). The body models live in
+    api/schemas.py with the others, so pydantic loads only when a request body is parsed."""
+    from chalicelib.api import schemas
     from chalicelib.services.notifications import set_channels
 
+    model = schemas.BusinessChannelsIn if kind == "business" else schemas.AgencyChannelsIn
     c = container()
     changes = _changes(model, read_json(channels_api.current_request, max_bytes=c.settings.max_body_bytes))
     result = set_channels(owner, by=principal.key_id, channels=c.channels, clock=c.clock, resolve=RESOLVE, **changes)
-    return _present(result.channels, with_email=model is BusinessChannelsIn, secret=result.new_secret)
+    return _present(result.channels, with_email=kind == "business", secret=result.new_secret)
 
 
 def _whole_agency(principal) -> None:
@@ -113,7 +87,7 @@ def set_agency_channels(principal):
     from chalicelib.services.notifications import agency_owner
 
     _whole_agency(principal)
-    return _update(agency_owner(principal.agency_id), AgencyChannelsIn, principal)
+    return _update(agency_owner(principal.agency_id), "agency", principal)
 
 
 @json_route(channels_api, "/business/channels", cors=CORS, role="business")
@@ -127,10 +101,10 @@ def business_channels(principal):
 def set_business_channels(principal):
     from chalicelib.services.notifications import business_owner
 
-    return _update(business_owner(principal.bin), BusinessChannelsIn, principal)
+    return _update(business_owner(principal.bin), "business", principal)
 
 
-def _owner(raw: str) -> tuple[str, type[AgencyChannelsIn]]:
+def _owner(raw: str) -> tuple[str, str]:
     """"agency:<id>" / "business:<bin>" (or with "#") -> the stored owner and its body model; the agency or
     business must exist."""
     from chalicelib.services.notifications import agency_owner, business_owner
@@ -140,14 +114,14 @@ def _owner(raw: str) -> tuple[str, type[AgencyChannelsIn]]:
     if sep and kind == "agency":
         if ident not in c.catalog.agencies:
             raise NotFound("No agency has this id.")
-        return agency_owner(ident), AgencyChannelsIn
+        return agency_owner(ident), "agency"
     if sep and kind == "business":
         if not checksum_ok(ident):
             raise HttpError(400, "invalid_owner", "Not a valid BIN/IIN.",
                             fields={"owner": {"code": "invalid_bin", "message": "12 digits with a correct check digit"}})
         if c.businesses.get(ident) is None:
             raise BusinessNotFound("No seller with this BIN/IIN is registered.")
-        return business_owner(ident), BusinessChannelsIn
+        return business_owner(ident), "business"
     raise HttpError(400, "invalid_owner", "The owner must be agency:<id> or business:<BIN>.",
                     fields={"owner": {"code": "invalid_owner", "message": "agency:<id> or business:<BIN>"}})
 

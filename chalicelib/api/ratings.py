@@ -2,14 +2,10 @@
 of ratings held for review. One Blueprint with full paths (registered in app.py without a prefix)."""
 from __future__ import annotations
 
-from typing import Literal, Optional
-
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from chalicelib.api import presenters
 from chalicelib.api.http import HttpError, cors_for_web, json_response, json_route, outlet_code_param, read_json
-from chalicelib.api.schemas import _parse, clean_text, idempotency_key
 from chalicelib.bootstrap import container
 from chalicelib.domain.identifiers import checksum_ok
 
@@ -17,26 +13,6 @@ ratings_api = Blueprint(__name__)
 CORS = cors_for_web("Idempotency-Key", "X-Request-Id")
 # Ratings move slowly and a QR scan crowd reads the same outlet: a minute of shared caching is harmless.
 READ_HEADERS = {"Cache-Control": "public, max-age=60"}
-
-
-class QuickRatingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    stars: StrictInt = Field(ge=1, le=5)
-    comment: Optional[str] = Field(None, max_length=500)
-    # a random id the page keeps in localStorage: enough to stop casual repeats, never stored as it is
-    device_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{16,64}$")
-
-    _comment_clean = field_validator("comment", mode="before")(clean_text)
-
-    @field_validator("comment")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return value or None
-
-
-class ReleaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    decision: Literal["publish", "discard"]
 
 
 def _bin(raw: str) -> str:
@@ -69,13 +45,14 @@ def business_rating(bin):
 @json_route(ratings_api, "/outlets/{code}/ratings", methods=("POST",), cors=CORS)
 def rate_outlet(code):
     """A quick rating from the QR page: stars, no complaint."""
+    from chalicelib.api.schemas import QuickRatingIn, idempotency_key, parse
     from chalicelib.services.ratings import submit_quick_rating
 
     code = outlet_code_param(code)
     c = container()
     request = ratings_api.current_request
     key = idempotency_key(request.headers.get("idempotency-key"))
-    body = _parse(QuickRatingIn, read_json(request, max_bytes=c.settings.max_body_bytes))
+    body = parse(QuickRatingIn, read_json(request, max_bytes=c.settings.max_body_bytes))
     result = submit_quick_rating(code, body.stars, body.comment, body.device_id,
                                  _source_ip(request), key, c=c)
     headers = {"Cache-Control": "no-store"}
@@ -87,8 +64,9 @@ def rate_outlet(code):
 @json_route(ratings_api, "/admin/ratings/outlets/{code}/release", methods=("POST",), role="admin")
 def release(code, principal):
     """Publish or discard an outlet's quick ratings held for review, and clear its flag."""
+    from chalicelib.api.schemas import ReleaseIn, parse
     from chalicelib.services.ratings import release_held
 
     c = container()
-    body = _parse(ReleaseIn, read_json(ratings_api.current_request, max_bytes=c.settings.max_body_bytes))
+    body = parse(ReleaseIn, read_json(ratings_api.current_request, max_bytes=c.settings.max_body_bytes))
     return release_held(outlet_code_param(code), body.decision, c=c, by=principal.key_id)

@@ -311,7 +311,7 @@ def _limits(err: dict) -> dict:
     return {k: ctx[k] for k in ("min_length", "max_length", "ge", "le", "gt", "lt") if k in ctx}
 
 
-def _parse(model: type[BaseModel], body: dict) -> BaseModel:
+def parse(model: type[BaseModel], body: dict) -> BaseModel:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
@@ -338,7 +338,7 @@ def idempotency_key(raw: Optional[str]) -> Optional[str]:
 
 
 def submit_command(body: dict, *, key: Optional[str]) -> SubmitComplaint:
-    data = _parse(ComplaintIn, body)
+    data = parse(ComplaintIn, body)
     if (data.outlet_code is None) == (data.business is None):
         raise ValidationFailed(
             "Name the seller: either an outlet_code from the sticker or a business {bin, name, region}.",
@@ -363,7 +363,7 @@ def status_command(body: dict):
     if model is None:
         raise ValidationFailed("Some fields are invalid.", fields={"status": {
             "code": "literal_error", "message": "one of " + ", ".join(_STATUS_MODELS)}})
-    change = _parse(model, body)
+    change = parse(model, body)
     if isinstance(change, TakeIn):
         return lifecycle.TakeInReview()
     if isinstance(change, ResolveIn):
@@ -372,39 +372,88 @@ def status_command(body: dict):
 
 
 def reroute_command(body: dict) -> lifecycle.Reroute:
-    data = _parse(RerouteIn, body)
+    data = parse(RerouteIn, body)
     return lifecycle.Reroute(agency_id=data.agency_id, reason=data.reason)
 
 
 def response_command(body: dict) -> lifecycle.Respond:
-    data = _parse(ResponseIn, body)
+    data = parse(ResponseIn, body)
     return lifecycle.Respond(message=data.message, offer=data.offer)
 
 
 def feedback_command(body: dict) -> lifecycle.GiveFeedback:
-    data = _parse(FeedbackIn, body)
+    data = parse(FeedbackIn, body)
     return lifecycle.GiveFeedback(accepted=data.accepted, stars=data.stars, comment=data.comment)
 
 
 def key_request(body: dict) -> KeyIn:
-    return _parse(KeyIn, body)
+    return parse(KeyIn, body)
 
 
 def deadline_job(body: dict) -> date:
-    return _parse(DeadlineJobIn, body).as_of
+    return parse(DeadlineJobIn, body).as_of
 
 
 def preview_query(body: dict) -> PreviewIn:
-    return _parse(PreviewIn, body)
+    return parse(PreviewIn, body)
 
 
 def business_command(body: dict) -> RegisterBusiness:
-    return RegisterBusiness(**_parse(BusinessIn, body).model_dump())
+    return RegisterBusiness(**parse(BusinessIn, body).model_dump())
 
 
 def outlet_command(body: dict, *, key: Optional[str]) -> RegisterOutlet:
-    return RegisterOutlet(**_parse(OutletIn, body).model_dump(), idempotency_key=key)
+    return RegisterOutlet(**parse(OutletIn, body).model_dump(), idempotency_key=key)
 
 
 def outlet_status(body: dict) -> str:
-    return _parse(OutletStatusIn, body).status
+    return parse(OutletStatusIn, body).status
+
+
+# --- ratings (chalicelib/api/ratings.py) ---------------------------------------------------------------
+class QuickRatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    stars: StrictInt = Field(ge=1, le=5)
+    comment: Optional[str] = Field(None, max_length=500)
+    # a random id the page keeps in localStorage: enough to stop casual repeats, never stored as it is
+    device_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{16,64}$")
+
+    _comment_clean = field_validator("comment", mode="before")(clean_text)
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return value or None
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    decision: Literal["publish", "discard"]
+
+
+# --- notification channels (chalicelib/api/channels.py) ----------------------------------------------
+class AgencyChannelsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    webhook_url: Optional[str] = Field(None, max_length=2000)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return value or None
+
+
+class BusinessChannelsIn(AgencyChannelsIn):
+    email: Optional[str] = Field(None, max_length=254)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        if not value:
+            return None
+        from email_validator import EmailNotValidError, validate_email  # ~30 ms of regex compiling: on use only
+
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise PydanticCustomError("invalid_email", "not a valid email address: {reason}",
+                                      {"reason": str(exc)}) from None

@@ -46,9 +46,9 @@ ERRORS = {
         "en": "No seller with this BIN/IIN is registered.",
     },
     "idempotency_key_reused": {
-        "kk": "Бұл сұрау кілті басқа шағымға қолданылған.",
-        "ru": "Этот ключ запроса уже использован для другой жалобы.",
-        "en": "This request key was already used for another complaint.",
+        "kk": "Бұл сұрау кілті басқа сұрауға қолданылған.",
+        "ru": "Этот ключ запроса уже использован для другого запроса.",
+        "en": "This request key was already used for another request.",
     },
     "conflict": {
         "kk": "Деректер бұрын тіркелген мәліметтерге қайшы келеді.",
@@ -332,6 +332,17 @@ FIELDS = {
 # the complaint (жалоба); timeline labels are in the third person because every party reads the same timeline.
 # A 409 names the field it concerns with the same code as the error: one wording serves both.
 FIELDS.update({code: ERRORS[code] for code in ("invalid_transition", "feedback_already_given")})
+
+
+def _webhook_fields() -> dict:
+    # The webhook URL refusals are kept with the notification texts; merged here so an API error about a
+    # webhook reads in kk and ru like every other field error.
+    from chalicelib.i18n.notifications import WEBHOOK_FIELDS
+
+    return WEBHOOK_FIELDS
+
+
+FIELDS.update(_webhook_fields())
 
 LABELS = {
     "status": {

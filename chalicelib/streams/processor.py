@@ -138,15 +138,16 @@ class Runner:
         for envelope in self.envelopes(change):
             for reaction in reactions_for(envelope.event):
                 try:
-                    acted = self._with_retries(reaction, envelope)
+                    result = self._with_retries(reaction, envelope)
                 except Exception as exc:  # noqa: BLE001 - any failure of one reaction must not stop the others
                     outcome.failures.append({"event_id": envelope.event_id, "reaction": reaction.name,
                                              "error": _error(exc), "transient": is_transient(exc)})
                     continue
-                (outcome.done if acted else outcome.skipped).append(f"{envelope.event_id}|{reaction.name}")
+                if result is not None:  # None: nothing to do for this event (no channel, no contact, no delta)
+                    (outcome.done if result else outcome.skipped).append(f"{envelope.event_id}|{reaction.name}")
         return outcome
 
-    def _with_retries(self, reaction: Reaction, envelope: Envelope) -> bool:
+    def _with_retries(self, reaction: Reaction, envelope: Envelope) -> bool | None:
         for attempt in range(self.attempts):
             try:
                 return self._run(reaction, envelope)
@@ -156,15 +157,17 @@ class Runner:
                 self.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
         raise AssertionError("unreachable")
 
-    def _run(self, reaction: Reaction, envelope: Envelope) -> bool:
-        """True if the reaction acted now; False if its marker says it was done before."""
+    def _run(self, reaction: Reaction, envelope: Envelope) -> bool | None:
+        """True if the reaction acted now; False if its marker says it was done before; None if there was
+        nothing to do (a counter reaction with no delta, a message with no channel or no contact)."""
         marker = f"{envelope.event_id}|{reaction.name}"
         c = self.c
         if reaction.mode == "counter":
-            return reaction.fn(envelope, c, marker) is not False
+            applied = reaction.fn(envelope, c, marker)
+            return None if applied is None else bool(applied)
         message = reaction.fn(envelope, c)
         if message is None:
-            return True  # nothing to send for this one (no channel, no contact)
+            return None
         state = c.ledger.claim(marker, now=c.clock.now(), lease_seconds=LEASE_SECONDS)
         if state == "done":
             return False
