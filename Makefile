@@ -77,6 +77,8 @@ route-eval: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.dynamodb_requests
+	$(PY) -m bench.stream_reactions
+	$(PY) -m bench.rating_reads
 	$(PY) -m bench.stickers
 	$(PY) -m bench.http_throughput
 	$(MAKE) --no-print-directory route-eval
