@@ -26,7 +26,7 @@
     incident_at: { in_future: "e_when", too_old: "e_when_old" },
   };
   const LETTER = /\p{L}/u; // the server's no_words rule: a description needs at least one letter
-  const say = (m) => [m.k && t(m.k), m.m].filter(Boolean).join(" ");
+  const say = (m) => [m.k && t(m.k, m.n), m.m].filter(Boolean).join(" ");
   const chars = (s) => [...s].length; // code points, as the server (Python len) counts them
 
   // ---- catalogue: categories and regions, names in the UI language ----
@@ -60,7 +60,6 @@
 
   // ---- outlet: from the QR link, or typed from the sticker ----
   const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  // Same normalisation as the server: separators dropped, O read as 0, I and L as 1.
   // Same reading as the server (domain/codes.py): NFKC, Cyrillic look-alikes, O->0, I/L->1.
   const CYR = { "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ұ": "Y", "З": "3", "І": "1", "Ӏ": "1" };
   const normCode = (s) => s.normalize("NFKC").toUpperCase().replace(/[\s\-_.\u2010-\u2014]/g, "")
@@ -114,15 +113,20 @@
   function cardLoading(on) {
     cardBusy = on;
     $("card").setAttribute("aria-busy", on);
-    if (on) { $("card").hidden = false; $("choice").hidden = true; }
+    // From a sticker the rating and the quick rating take their places before the first paint, too.
+    if (on) {
+      $("card").hidden = $("change").hidden = $("qr").hidden = false;
+      $("choice").hidden = true;
+    }
     renderPlace();
   }
   function setOutlet(o, fromQr) {
     outlet = o;
     if (o) { placeMsg = null; setCodeErr(null); }
-    $("card").hidden = !o;
+    $("card").hidden = $("qr").hidden = !o;
     $("change").hidden = !fromQr;
     if (fromQr && o) $("choice").hidden = true;
+    resetRate();
     renderPlace();
     schedulePreview(0);
   }
@@ -130,6 +134,7 @@
     const p = $("place_msg");
     p.hidden = !placeMsg;
     p.textContent = placeMsg ? placeMsg.map(say).join(" ") : "";
+    renderRating();
     if (cardBusy && !outlet) {
       $("card_name").textContent = t("checking");
       for (const id of ["card_addr", "card_biz", "card_region", "card_sector", "card_code"]) $(id).textContent = "\u2026";
@@ -148,6 +153,118 @@
     $("by_code").hidden = mode() !== "code";
     $("by_biz").hidden = mode() !== "none";
     $("card").hidden = !outlet || mode() !== "code";
+    $("qr").hidden = $("card").hidden;
+  }
+
+  // ---- the outlet's rating (it comes with the card) and a quick rating without a complaint ----
+  // The rating's controls sit in the complaint form but belong to form #rf: Enter on a star sends the rating.
+  const rf = $("rf"), MAX = 500;
+  // rateKey: the Idempotency-Key of an attempt whose fate is unknown, and what it sent: the same rating sent
+  // again reuses it, so the server counts it once.
+  let device = null, rateMsg = null, rateErrs = {}, rateKey = null, rating = false, rated = false;
+
+  function renderRating() {
+    const r = outlet && outlet.rating, parts = $("rt_parts"), li = (s) => parts.append(el("li", null, s));
+    const pct = (c) => (c && c.share != null ? Math.round(c.share * 100) : null); // null: nothing to judge yet
+    $("rt").hidden = !(r || (cardBusy && !outlet));
+    parts.textContent = $("rt_stars").textContent = "";
+    // Loading: two lines, as most answers have, so little moves when the card is filled in.
+    if (!r) return void li($("rt_text").textContent = "\u2026");
+    if (!r.published || r.score == null) {
+      const held = r.reason === "held_for_review"; // else too_few: say why, not just "no rating"
+      $("rt_text").textContent = t(held ? "rt_review" : "rt_few", r.min_count);
+      return;
+    }
+    const n = Math.round(r.score), c = r.components || {}, time = pct(c.answered_in_time), done = pct(c.settled);
+    $("rt_stars").textContent = "★".repeat(n) + "☆".repeat(5 - n); // hidden from screen readers: the number is read
+    $("rt_text").textContent = t("fb_star", r.score.toFixed(1).replace(".", Q.lang === "en" ? "." : ","));
+    li(t("rt_count", r.count));
+    if (time !== null) li(t("rt_time", time));
+    if (done !== null) li(t("rt_settled", done));
+  }
+
+  // A random id of this browser, so the server can allow one quick rating a day per device and outlet. It names
+  // no one: 16 random bytes in base64url (22 characters), kept in localStorage (or for this page, if blocked).
+  function deviceId() {
+    try { device = device || localStorage.getItem("qalqan.device"); } catch (e) { /* blocked */ }
+    if (!/^[\w-]{22,64}$/.test(device || "")) {
+      device = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/=+$/, "")
+        .replace(/\+/g, "-").replace(/\//g, "_");
+      try { localStorage.setItem("qalqan.device", device); } catch (e) { /* blocked */ }
+    }
+    return device;
+  }
+  function resetRate() {
+    rf.reset();
+    rateMsg = rateKey = null;
+    rateErrs = {};
+    rated = false;
+    renderRate();
+  }
+  function renderRate() {
+    const n = +rf.elements.stars.value;
+    // A filled or hollow star, not colour alone, shows the choice; each radio is named "n of 5".
+    document.querySelectorAll("#qr_stars label").forEach((l, i) => {
+      l.classList.toggle("on", i < n);
+      l.children[1].textContent = i < n ? "★" : "☆";
+      l.children[2].textContent = t("fb_star", i + 1);
+    });
+    $("qr_in").hidden = rated;
+    $("qr_msg").textContent = rateMsg ? say(rateMsg) : "";
+    $("qr_msg").className = rateMsg ? rateMsg.c : "";
+    for (const id of ["qr_stars", "qr_comment"]) Q.fieldErr(id, rateErrs[id] && say(rateErrs[id]));
+    $("qr_send").disabled = rating;
+    $("qr_send").textContent = t(rating ? "sending" : "qr_send");
+  }
+  // Show the outcome and move focus to it: the first field to fix, else the message (the stars may be gone).
+  function rateShown() {
+    renderRate();
+    $(rateErrs.qr_stars ? "qs1" : rateErrs.qr_comment ? "qr_comment" : "qr_msg").focus();
+  }
+
+  async function rate(ev) {
+    ev.preventDefault();
+    if (rating || !outlet) return;
+    const stars = +rf.elements.stars.value, comment = $("qr_comment").value.trim(), code = outlet.code;
+    rateErrs = {};
+    rateMsg = null;
+    if (!stars) rateErrs.qr_stars = { k: "e_fb_stars" };
+    if (chars(comment) > MAX) rateErrs.qr_comment = { k: "e_fb_comment", n: MAX };
+    if (!stars || rateErrs.qr_comment) return rateShown();
+    const body = { stars, device_id: deviceId() }, sig = code + comment + stars;
+    if (comment) body.comment = comment;
+    if (!rateKey || rateKey.sig !== sig) rateKey = { key: uuid(), sig };
+    rating = true;
+    renderRate();
+    try {
+      const r = await api("/outlets/" + code + "/ratings", body, { "Idempotency-Key": rateKey.key });
+      if (outlet && outlet.code === code) {
+        rateKey = null;
+        rated = true;
+        rateMsg = r.held ? { k: "qr_held", c: "note" } : { k: "qr_thanks", c: "okmsg" };
+        outlet.rating = r.rating || outlet.rating; // the rating with this one counted
+        renderRating();
+      }
+    } catch (err) {
+      if (outlet && outlet.code === code) rateFailed(err);
+    } finally {
+      rating = false;
+      if (outlet && outlet.code === code) rateShown(); else renderRate();
+    }
+  }
+  function rateFailed(err) {
+    const e = err.error || {}, f = e.fields || {};
+    // No answer, a fault or a throttle: the rating may have landed or may go through later, so the key stays.
+    if (err.net || err.status >= 500) return void (rateMsg = { k: err.net ? "e_network" : "e_server", c: "alert" });
+    if (err.status === 429 && e.code !== "limit_reached") return void (rateMsg = { k: "e_busy", c: "alert" });
+    rateKey = null; // a definite refusal: nothing was counted
+    if (e.code === "limit_reached") {
+      rated = true; // already rated today: the stars would only be refused again
+      return void (rateMsg = { k: "qr_limit", c: "note" });
+    }
+    if (f.stars) rateErrs.qr_stars = { k: "e_fb_stars" };
+    if (f.comment) rateErrs.qr_comment = f.comment.code === "string_too_long" ? { k: "e_fb_comment", n: MAX } : { m: f.comment.message };
+    rateMsg = f.stars || f.comment ? { k: "fix", c: "alert" } : { k: "qr_failed", m: e.message || String(err.status), c: "alert" };
   }
 
   // ---- routing preview: advisory, so failures are ignored ----
@@ -363,6 +480,8 @@
   }
 
   form.addEventListener("submit", submit);
+  rf.addEventListener("submit", rate);
+  for (const r of rf.elements.stars) r.addEventListener("change", () => { delete rateErrs.qr_stars; renderRate(); });
   text.addEventListener("input", () => { count(); schedulePreview(600); });
   $("category").addEventListener("change", () => schedulePreview(0));
   for (const id of CONTACT) $(id).addEventListener("input", contactChanged);
@@ -397,10 +516,12 @@
     if (!sending) send.textContent = t("submit");
     count();
     renderResult();
+    renderRate();
   });
 
   count();
   contactChanged();
+  renderRate();
   fillSelects();
   loadCatalog();
   if (FROM_QR) lookup(FROM_QR, true);

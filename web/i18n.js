@@ -132,5 +132,17 @@ window.I18N = {
 "fb_rejected":{"kk":"Сіз сатушының ұсынысын қабылдамадыңыз","ru":"Вы отклонили предложение продавца","en":"You rejected the seller's offer"},
 "fb_rating":{"kk":"Бағаңыз: 5-тен {n}","ru":"Ваша оценка: {n} из 5","en":"Your rating: {n} of 5"},
 "fb_thanks":{"kk":"Жауабыңыз жіберілді.","ru":"Ваш ответ отправлен.","en":"Your answer has been sent."},
-"e_fb_failed":{"kk":"Жауап қабылданбады:","ru":"Ответ не принят:","en":"The answer was not accepted:"}
+"e_fb_failed":{"kk":"Жауап қабылданбады:","ru":"Ответ не принят:","en":"The answer was not accepted:"},
+"rt_h":{"kk":"Тұтынушылар бағасы","ru":"Оценка потребителей","en":"Consumer rating"},
+"rt_count":{"kk":"{n} баға мен шағым негізінде","ru":"На основе оценок и жалоб: {n}","en":"Based on {n} ratings and complaints"},
+"rt_time":{"kk":"Сатушы мерзімінде жауап берді: шағымдардың {n}%-ы","ru":"Продавец ответил в срок: {n}% жалоб","en":"The seller replied in time: {n}% of complaints"},
+"rt_settled":{"kk":"Дау сатушымен реттелді: қаралуы аяқталған шағымдардың {n}%-ы","ru":"Спор урегулирован с продавцом: {n}% завершённых жалоб","en":"Settled with the seller: {n}% of closed complaints"},
+"rt_few":{"kk":"Бағалар әлі аз: рейтинг кемінде {n} баға мен шағым жиналғанда жарияланады.","ru":"Пока мало оценок: рейтинг публикуется, когда оценок и жалоб наберётся не меньше {n}.","en":"Too few ratings yet: the rating is published once there are at least {n} ratings and complaints."},
+"rt_review":{"kk":"Рейтинг тексерілуде: бұл сауда нүктесіне қысқа уақытта әдеттен тыс көп баға келді.","ru":"Рейтинг на проверке: торговая точка за короткое время получила необычно много оценок.","en":"The rating is under review: this outlet got unusually many ratings in a short time."},
+"qr_h":{"kk":"Сауда нүктесін шағымсыз бағалаңыз","ru":"Оцените торговую точку без жалобы","en":"Rate this outlet without a complaint"},
+"qr_send":{"kk":"Бағаны жіберу","ru":"Отправить оценку","en":"Send rating"},
+"qr_thanks":{"kk":"Рахмет! Бағаңыз есепке алынды.","ru":"Спасибо! Ваша оценка учтена.","en":"Thank you! Your rating has been counted."},
+"qr_held":{"kk":"Рахмет! Бағаңыз тексеруден кейін есепке алынады: бұл сауда нүктесіне қысқа уақытта әдеттен тыс көп баға келді.","ru":"Спасибо! Оценка будет учтена после проверки: торговая точка за короткое время получила необычно много оценок.","en":"Thank you! Your rating will count after a review: this outlet got unusually many ratings in a short time."},
+"qr_limit":{"kk":"Сіз бүгін бұл сауда нүктесін бағалап қойдыңыз (осы құрылғыдан немесе желіден). Ертең қайта бағалай аласыз.","ru":"Вы уже оценили эту торговую точку сегодня (с этого устройства или из этой сети). Снова оценить её можно завтра.","en":"You have already rated this outlet today (from this device or network). You can rate it again tomorrow."},
+"qr_failed":{"kk":"Баға қабылданбады:","ru":"Оценка не принята:","en":"The rating was not accepted:"}
 };
