@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     moto, endpoint = start_moto()
     configure_environment(args.port, endpoint)
-    create_messaging()
+    messaging = create_messaging()
     sys.path.insert(0, str(ROOT))
     from local.server import LocalApi, build_server  # imports app: only after the environment is set
     from chalicelib.adapters.tables import create_tables
@@ -122,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     demo = seed_demo(container())
     base = f"http://127.0.0.1:{args.port}"
     # dynamodb_endpoint: so the admin CLI (create-key, revoke-key) can reach this stack's in-memory tables.
+    # parked_queue_url: with AWS_ENDPOINT_URL=dynamodb_endpoint, `tools.admin replay-parked` replays this stack's.
     demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", "outbox": f"{base}/_local/outbox",
-            "dynamodb_endpoint": endpoint, **demo}
+            "dynamodb_endpoint": endpoint, "parked_queue_url": messaging["PARKED_QUEUE_URL"],
+            "notifications_topic_arn": messaging["NOTIFICATIONS_TOPIC_ARN"], **demo}
     demo_file = Path(args.demo_file)
     demo_file.parent.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(demo, ensure_ascii=False, indent=2), encoding="utf-8")
