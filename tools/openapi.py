@@ -135,30 +135,172 @@ ISSUED_KEY = {"type": "object", "properties": {
     "role": {"enum": ["admin", "analyst", "agency", "business"]}, "agency_id": {"type": ["string", "null"]},
     "regions": {"type": "array", "items": {"type": "string"}}, "bin": {"type": ["string", "null"]},
     "label": {"type": "string"}, "expires_at": {"type": ["string", "null"], "format": "date-time"}}}
+OUTLET_PUBLIC = {"allOf": [{"$ref": "#/components/schemas/OutletCard"}, {"type": "object", "properties": {
+    "rating": {"$ref": "#/components/schemas/OutletRating"}}}]}
+
+
+def _component(value_name: str, value_note: str) -> dict:
+    return {"type": "object", "required": [value_name, "count"], "properties": {
+        value_name: {"type": ["number", "null"], "description": value_note + "; null below min_count or with nothing observed"},
+        "count": {"type": "integer", "minimum": 0, "description": "observations behind it (shown even when unpublished)"}}}
+
+
+def rating_schemas() -> dict:
+    """The public rating (docs/ratings.md): the figures, then the subject's identity."""
+    from chalicelib.domain import rating
+
+    figures = {"type": "object", "required": ["subject", "score", "count", "published", "reason", "min_count",
+                                              "formula_version", "held", "components"], "properties": {
+        "subject": {"enum": ["outlet", "business"]},
+        "score": {"type": ["number", "null"], "minimum": 0, "maximum": rating.SCALE,
+                  "description": "0-5, one decimal (smoothed, docs/ratings.md); null when not published"},
+        "count": {"type": "integer", "minimum": 0, "description": "complaints + published quick ratings"},
+        "published": {"type": "boolean", "description": "count reached min_count"},
+        "reason": {"enum": [None, "too_few", "held_for_review"],
+                   "description": "why it is not published; held_for_review when only held quick ratings would reach min_count"},
+        "min_count": {"type": "integer", "examples": [rating.MIN_COUNT]},
+        "formula_version": {"type": "string", "examples": [rating.FORMULA_VERSION]},
+        "held": {"type": "integer", "minimum": 0,
+                 "description": "quick ratings held for review after a burst: in no published figure until an admin releases them"},
+        "components": {"type": "object", "required": list(rating.WEIGHTS), "properties": {
+            "stars": _component("average", "plain average of the stars (1-5), count = ratings"),
+            "answered_in_time": _component("share", "share of due answers the business gave in time"),
+            "settled": _component("share", "share of closed complaints the consumer accepted as settled"),
+            "upheld_violations": _component("share", "share of agency decisions that confirmed a violation"),
+        }}}}
+    return {
+        "RatingFigures": figures,
+        "OutletRating": {"allOf": [{"$ref": "#/components/schemas/RatingFigures"}, {
+            "type": "object", "required": ["code"], "properties": {"subject": {"const": "outlet"},
+                                                                    "code": {"type": "string", "examples": ["VVR71X6B"]}}}]},
+        "BusinessRating": {"allOf": [{"$ref": "#/components/schemas/RatingFigures"}, {
+            "type": "object", "required": ["bin"], "properties": {"subject": {"const": "business"},
+                                                                   "bin": {"type": "string", "examples": ["940140000385"]}}}]},
+        "QuickRatingAccepted": {"type": "object", "required": ["accepted", "held", "rating"], "properties": {
+            "accepted": {"const": True},
+            "held": {"type": "boolean", "description": "the outlet is under review for a burst: this rating waits for an admin"},
+            "rating": {"$ref": "#/components/schemas/OutletRating"}}},
+        "RatingRelease": {"type": "object", "required": ["code", "decision", "released", "rating"], "properties": {
+            "code": {"type": "string"}, "decision": {"enum": ["publish", "discard"]},
+            "released": {"type": "integer", "minimum": 0, "description": "held ratings published or discarded; 0 when none were held"},
+            "rating": {"$ref": "#/components/schemas/OutletRating"}}},
+    }
+
+
+CHANNELS = {"type": "object", "required": ["owner", "webhook_url", "webhook_secret_set", "updated_at"], "properties": {
+    "owner": {"type": "string", "examples": ["agency#kzpp", "business#940140000385"]},
+    "webhook_url": {"type": ["string", "null"], "format": "uri"},
+    "webhook_secret_set": {"type": "boolean"},
+    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+    "webhook_secret": {"type": "string", "description": "only in the answer that set the webhook URL: the new signing "
+                                                        "secret, shown once and never again"}}}
+BUSINESS_CHANNELS = {"allOf": [{"$ref": "#/components/schemas/Channels"}, {
+    "type": "object", "required": ["email"], "properties": {"email": {"type": ["string", "null"], "format": "email"}}}]}
+
+
+def analytics_schemas() -> dict:
+    from chalicelib.services import analytics
+
+    counters = {"type": "object", "required": list(analytics.PUBLIC), "properties": {
+        name: ({"type": ["number", "null"], "description": "average hours from submission; null with nothing to average"}
+               if name.endswith("_hours_avg") else {"type": "integer"}) for name in analytics.PUBLIC}}
+    group = {"allOf": [{"$ref": "#/components/schemas/AnalyticsCounters"}, {
+        "type": "object", "description": "the group_by keys (catalogue codes; day YYYY-MM-DD, week 2026-W48, month YYYY-MM), "
+                                         "then the counters",
+        "properties": {name: {"type": "string"} for name in analytics.GROUPS}}]}
+    summary = {"type": "object", "required": ["from", "to", "group_by", "filters", "groups", "totals"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "group_by": {"type": "array", "items": {"enum": list(analytics.GROUPS)}},
+        "filters": {"type": "object", "description": "the filters applied: name -> values",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "groups": {"type": "array", "items": {"$ref": "#/components/schemas/AnalyticsGroup"},
+                   "description": "sorted by their keys; without group_by one group equal to the totals"},
+        "totals": {"$ref": "#/components/schemas/AnalyticsCounters"}}}
+    number = {"type": "number"}
+    item = {"type": "object", "required": ["rank", "sector", "current", "baseline", "baseline_windows", "peer_expected",
+                                           "sector_current", "trend", "peer", "score"], "properties": {
+        "rank": {"type": "integer", "minimum": 1}, "sector": {"type": "string"},
+        "outlet": {"type": "string", "description": "level=outlet: the outlet code"},
+        "region": {"type": "string", "description": "level=region or outlet: KATO oblast code"},
+        "category": {"type": "string", "description": "level=category"},
+        "current": {"type": "integer"}, "baseline": number,
+        "baseline_windows": {"type": "array", "items": {"type": "integer"},
+                             "minItems": analytics.BASELINE_WINDOWS, "maxItems": analytics.BASELINE_WINDOWS,
+                             "description": "counts of the windows before, oldest first"},
+        "peer_expected": number, "sector_current": {"type": "integer"},
+        "peers": {"type": "integer", "description": "level=outlet: outlets of the sector in the counters"},
+        "region_current": {"type": "integer"}, "category_current": {"type": "integer"},
+        "national_current": {"type": "integer"},
+        "trend": number, "peer": number, "score": {"type": "number", "description": "trend x peer (formula h1)"}}}
+    hotspots = {"type": "object", "required": ["from", "to", "level", "formula", "baseline", "current_total", "zones",
+                                               "items"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "level": {"enum": list(analytics.LEVELS)}, "formula": {"const": analytics.HOTSPOT_FORMULA},
+        "baseline": {"type": "object", "properties": {
+            "windows": {"type": "integer"}, "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"}}},
+        "current_total": {"type": "integer"}, "zones": {"type": "integer", "description": "zones with complaints in the window"},
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/HotspotItem"}}}}
+    return {"AnalyticsCounters": counters, "AnalyticsGroup": group, "AnalyticsSummary": summary,
+            "HotspotItem": item, "Hotspots": hotspots}
+
+
+def analytics_params() -> tuple[list, list, int]:
+    """(summary's query parameters, hotspots', the hotspots' largest limit) from the API's own lists."""
+    from chalicelib.api.analytics import HOTSPOTS_MAX
+    from chalicelib.services import analytics
+
+    def day(name, note):
+        return {"name": name, "in": "query", "required": True, "schema": {"type": "string", "format": "date"},
+                "description": note}
+
+    window = [day("from", "first day, YYYY-MM-DD, Kazakhstan time"),
+              day("to", f"last day, included; at most {analytics.MAX_DAYS} days counting both")]
+    listed = {"type": "string"}
+    summary = window + [
+        {"name": "group_by", "in": "query", "required": False, "schema": listed,
+         "description": "comma-separated, any of " + ", ".join(analytics.GROUPS)},
+        *({"name": name, "in": "query", "required": False, "schema": listed,
+           "description": f"one or more {name} values, comma-separated" + (
+               " (none: complaints without one)" if name == "category" else "")} for name in analytics.FILTERS)]
+    hotspots = window + [
+        {"name": "level", "in": "query", "required": True, "schema": {"enum": list(analytics.LEVELS)},
+         "description": "outlet, or region / category within a sector"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": HOTSPOTS_MAX, "default": 20}, "description": "items"}]
+    return summary, hotspots, HOTSPOTS_MAX
 
 
 def _json(schema_ref: str) -> dict:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
 
 
-def _errors(*codes: int) -> dict:
+def _errors(*codes) -> dict:
+    """Error responses, all of the Error shape; a code may come as (code, what it means on this route)."""
     text = {400: "Malformed request (bad JSON, bad code or cursor)", 401: "Missing or invalid key",
             403: "The key's role may not do this", 404: "Not found", 409: "Conflict",
-            413: "Body over 64 KB", 422: "Invalid fields"}
-    return {str(code): {"description": text[code], **_json("Error")} for code in codes}
+            413: "Body over 64 KB", 422: "Invalid fields", 429: "Limit reached (limit_reached)"}
+    pairs = [entry if isinstance(entry, tuple) else (entry, text[entry]) for entry in codes]
+    return {str(code): {"description": note, **_json("Error")} for code, note in pairs}
 
 
-def _op(summary: str, ok: dict, *, errors=(), body: str | None = None, params=(), admin=False, tags=("public",),
-        role: str | None = None) -> dict:
+def _op(summary: str, ok: dict, *, errors=(), body: str | dict | None = None, params=(), admin=False,
+        tags=("public",), role: str | tuple | None = None, tag: str | None = None) -> dict:
+    """`role`: the role, or a tuple of roles any of which may call (OpenAPI reads a list of security
+    requirements as alternatives); `tag` overrides the role's tag. `body`: a schema name or a schema."""
     op = {"summary": summary, "tags": list(tags), "responses": {**ok, **_errors(*errors)}}
     if body:
-        op["requestBody"] = {"required": True, **_json(body)}
+        schema = body if isinstance(body, dict) else {"$ref": f"#/components/schemas/{body}"}
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     if params:
         op["parameters"] = list(params)
     role = "admin" if admin else role
     if role:
-        op["security"] = [{f"{role}Key": []}]
-        op["tags"] = [role]
+        roles = (role,) if isinstance(role, str) else tuple(role)
+        op["security"] = [{f"{name}Key": []} for name in roles]
+        op["tags"] = [roles[0]]
+    if tag:
+        op["tags"] = [tag]
     return op
 
 
@@ -177,6 +319,7 @@ BIN = _path_param("bin", "BIN or IIN, 12 digits")
 CID = _path_param("complaint_id", "Complaint id")
 TOKEN_HEADER = {"name": "X-Tracking-Token", "in": "header", "required": False, "schema": {"type": "string"},
                 "description": "Tracking token; preferred over ?token= (kept out of access logs)"}
+CACHED = {"Cache-Control": {"schema": {"type": "string"}, "description": "public, max-age=60"}}
 PNG = {"200": {"description": "Sticker", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}
 PDF = {"200": {"description": "PDF for print", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
@@ -188,7 +331,9 @@ def build() -> dict:
               "BusinessIn": schemas.BusinessIn, "OutletIn": schemas.OutletIn,
               "OutletStatusIn": schemas.OutletStatusIn, "RerouteIn": schemas.RerouteIn,
               "ResponseIn": schemas.ResponseIn, "FeedbackIn": schemas.FeedbackIn, "KeyIn": schemas.KeyIn,
-              "DeadlineJobIn": schemas.DeadlineJobIn}
+              "DeadlineJobIn": schemas.DeadlineJobIn, "QuickRatingIn": schemas.QuickRatingIn,
+              "ReleaseIn": schemas.ReleaseIn, "AgencyChannelsIn": schemas.AgencyChannelsIn,
+              "BusinessChannelsIn": schemas.BusinessChannelsIn}
     components = {}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -199,15 +344,39 @@ def build() -> dict:
                        "ComplaintCreated": CREATED, "ComplaintStatus": STATUS, "Flags": FLAGS,
                        "BusinessResponse": BUSINESS_RESPONSE, "Feedback": FEEDBACK, "Decision": DECISION,
                        "Rejection": REJECTION, "CaseSummary": SUMMARY, "Case": CASE, "Queue": QUEUE,
-                       "StatusChangeIn": STATUS_CHANGE, "IssuedKey": ISSUED_KEY})
+                       "StatusChangeIn": STATUS_CHANGE, "IssuedKey": ISSUED_KEY, "OutletPublic": OUTLET_PUBLIC,
+                       "Channels": CHANNELS, "BusinessChannels": BUSINESS_CHANNELS,
+                       **rating_schemas(), **analytics_schemas()})
+    summary_params, hotspot_params, hotspots_max = analytics_params()
     ok = lambda ref, code="200", desc="OK": {code: {"description": desc, **_json(ref)}}  # noqa: E731
     plain = lambda desc: {"200": {"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}}}  # noqa: E731
     paths = {
         "/health": {"get": _op("Liveness", plain("The API answers"))},
         "/catalog": {"get": _op("Agencies, categories, sectors and regions for the form, in kk/ru/en",
                                 plain("The catalogue"))},
-        "/outlets/{code}": {"get": _op("An outlet's public card (no personal data)", ok("OutletCard"),
+        "/outlets/{code}": {"get": _op("An outlet's public card (no personal data) with its rating", ok("OutletPublic"),
                                        errors=(400, 404), params=[CODE])},
+        "/outlets/{code}/ratings": {"post": _op(
+            "A quick rating from the sticker's page: 1-5 stars, no complaint. One per device and at most three per "
+            "network address per outlet per day; during a burst review it is held (docs/ratings.md)",
+            {"201": {"description": "Counted (or replayed for the same Idempotency-Key, with Idempotent-Replayed: true)",
+                     "headers": {"Idempotent-Replayed": {"schema": {"const": "true"},
+                                                         "description": "present on a replay"}},
+                     **_json("QuickRatingAccepted")}},
+            errors=(400, (404, "No active outlet has this code"),
+                    (409, "The Idempotency-Key was used with another body, or a collision to retry"), 413,
+                    (422, "Invalid fields (fields.stars: 1..5)"),
+                    (429, "limit_reached: this device or address has rated the outlet enough today")),
+            body="QuickRatingIn", params=[CODE, IDEMPOTENCY])},
+        "/ratings/outlets/{code}": {"get": _op(
+            "An outlet's public rating (formula r1): one read, cached for a minute",
+            {"200": {"description": "The rating", "headers": CACHED, **_json("OutletRating")}},
+            errors=(400, (404, "No outlet has this code")), params=[CODE])},
+        "/ratings/businesses/{bin}": {"get": _op(
+            "A business's public rating: its outlets and complaints by BIN together",
+            {"200": {"description": "The rating", "headers": CACHED, **_json("BusinessRating")}},
+            errors=((400, "Not a valid BIN/IIN (invalid_bin)"), (404, "No business with this BIN/IIN is registered")),
+            params=[BIN])},
         "/routing/preview": {"post": _op("Where a complaint would go, without storing anything",
                                          ok("RoutingPreview"), errors=(400, 413, 422), body="PreviewIn")},
         "/complaints": {"post": _op("Submit a complaint: validated, routed and stored in one write",
@@ -221,6 +390,15 @@ def build() -> dict:
             "The consumer accepts or rejects the seller's offer, once, with 1-5 stars (accepted: settled)",
             ok("ComplaintStatus"), errors=(400, 404, 409, 413, 422), body="FeedbackIn",
             params=[CID, _query("token", "Tracking token (or send the X-Tracking-Token header)"), TOKEN_HEADER])},
+        "/agency/channels": {
+            "get": _op("The caller's agency's notification channels (the signing secret is never shown)",
+                       ok("Channels"), errors=(401, 403), role="agency"),
+            "put": _op("Set or remove (null) the agency's webhook URL; setting one issues a new signing secret, "
+                       "returned in this answer only. A field left out stays as it is",
+                       ok("Channels"), errors=(400, 401, (403, "Not an agency key, or a regional key (only a key for "
+                                                                "the whole agency may change its channels)"),
+                                               413, (422, "Invalid fields (a webhook URL must be https to a public host)")),
+                       body="AgencyChannelsIn", role="agency")},
         "/agency/complaints": {"get": _op(
             "The agency's work queue (its regions only for a regional key), oldest change first; poll with next_cursor",
             ok("Queue"), errors=(400, 401, 403, 422), role="agency",
@@ -236,6 +414,13 @@ def build() -> dict:
             "Send the case to the body that handles it; the correction is kept as a labelled routing example",
             plain("Where the case went: {id, status, agency}"), errors=(400, 401, 403, 404, 409, 413, 422),
             body="RerouteIn", params=[CID], role="agency")},
+        "/business/channels": {
+            "get": _op("The caller's BIN's notification channels: webhook and email", ok("BusinessChannels"),
+                       errors=(401, 403), role="business"),
+            "put": _op("Set or remove (null) the business's webhook URL and email; setting a webhook issues a new "
+                       "signing secret, returned in this answer only. A field left out stays as it is",
+                       ok("BusinessChannels"), errors=(400, 401, 403, 413, 422), body="BusinessChannelsIn",
+                       role="business")},
         "/business/complaints": {"get": _op(
             "Complaints about the caller's outlets or BIN, oldest change first; poll with next_cursor", ok("Queue"),
             errors=(400, 401, 403, 422), role="business",
@@ -246,6 +431,23 @@ def build() -> dict:
         "/business/complaints/{complaint_id}/response": {"post": _op(
             "Answer the complaint once, with an offer", ok("Case"), errors=(400, 401, 403, 404, 409, 413, 422),
             body="ResponseIn", params=[CID], role="business")},
+        "/admin/channels/{owner}": {"put": _op(
+            "Set an agency's or a business's notification channels for it (the body of the owner's own PUT)",
+            {"200": {"description": "The channels as stored", "content": {"application/json": {"schema": {"oneOf": [
+                {"$ref": "#/components/schemas/Channels"}, {"$ref": "#/components/schemas/BusinessChannels"}]}}}}},
+            errors=((400, "Bad JSON, or an owner that is not agency:<id> or business:<BIN> (invalid_owner)"), 401, 403,
+                    (404, "No such agency, or no business registered with this BIN"), 413, 422),
+            body={"oneOf": [{"$ref": "#/components/schemas/AgencyChannelsIn"},
+                            {"$ref": "#/components/schemas/BusinessChannelsIn"}],
+                  "description": "AgencyChannelsIn for an agency, BusinessChannelsIn for a business"},
+            params=[_path_param("owner", "agency:<id> or business:<BIN> (agency#<id> works too, with # encoded as %23)")],
+            admin=True)},
+        "/admin/ratings/outlets/{code}/release": {"post": _op(
+            "Publish or discard an outlet's quick ratings held for review after a burst, and clear its flag "
+            "(once per flag; again it releases nothing)",
+            ok("RatingRelease"), errors=(400, 401, 403, 404, (409, "The ratings changed meanwhile: try again"), 413,
+                                         (422, "Invalid fields (decision: publish or discard)")),
+            body="ReleaseIn", params=[CODE], admin=True)},
         "/admin/keys": {"post": _op("Issue an API key for a role and scope; the key is shown in this response only",
                                     ok("IssuedKey", "201", "Created"), errors=(400, 401, 403, 413, 422), body="KeyIn",
                                     admin=True)},
@@ -285,6 +487,25 @@ def build() -> dict:
                                                          errors=(400, 401, 403, 404), params=[CODE], admin=True)},
         "/admin/outlets/{code}/sticker.pdf": {"get": _op("The outlet's sticker as an A6 PDF", PDF,
                                                          errors=(400, 401, 403, 404), params=[CODE], admin=True)},
+        "/analytics/summary": {"get": _op(
+            "Complaint counters for a date range, grouped and filtered (docs/analytics.md)", ok("AnalyticsSummary"),
+            errors=(401, 403, (422, "A missing or bad date, a range over the limit, an unknown group_by, filter value "
+                                    "or parameter (fields.<name>)")),
+            params=summary_params, role=("analyst", "admin"), tag="analytics")},
+        "/analytics/summary.csv": {"get": _op(
+            "The summary's groups as CSV: a header row, one row per group, <dimension>_name columns in the "
+            "Accept-Language; UTF-8 with a byte-order mark",
+            {"200": {"description": "CSV download", "headers": {
+                "Content-Disposition": {"schema": {"type": "string"},
+                                        "description": 'attachment; filename="qalqan-summary-<from>-<to>.csv"'},
+                "Content-Language": {"schema": {"enum": ["kk", "ru", "en"]}}},
+                "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            errors=(401, 403, 422), params=summary_params, role=("analyst", "admin"), tag="analytics")},
+        "/analytics/hotspots": {"get": _op(
+            "Problem zones of a window, ranked above both their own past and their sector's peers (formula h1)",
+            ok("Hotspots"), errors=((400, f"limit is not 1..{hotspots_max} (invalid_limit)"), 401, 403,
+                                    (422, "A missing or bad date or level, or an unknown parameter")),
+            params=hotspot_params, role=("analyst", "admin"), tag="analytics")},
     }
     return {
         "openapi": "3.1.0",
@@ -300,7 +521,7 @@ def build() -> dict:
                        "securitySchemes": {f"{role}Key": {
                            "type": "http", "scheme": "bearer",
                            "description": f"{role.capitalize()} API key, qk_<id>.<secret> (stored hashed; see POST /admin/keys)"}
-                           for role in ("admin", "agency", "business")}},
+                           for role in ("admin", "analyst", "agency", "business")}},
     }
 
 
