@@ -101,7 +101,7 @@ def _notifier(settings: Settings):
 def _parking(settings: Settings):
     from chalicelib.adapters.parking import SqsParkingLot
 
-    return SqsParkingLot(settings.parked_queue_url)
+    return SqsParkingLot(settings.parked_queue_url, settings.aws_region)
 
 
 def use_container(replacement: Container | None) -> None:

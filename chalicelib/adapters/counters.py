@@ -164,12 +164,14 @@ class DynamoLedger:
                 ConditionExpression="attribute_not_exists(#k) OR (#s = :claimed AND #l < :now)",
                 ExpressionAttributeNames={"#k": "key", "#s": "state", "#l": "lease_until"},
                 ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":now": {"S": _utc(now)}},
+                # a refused claim returns the item it met: a redelivery costs no second read
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            item = _client().get_item(TableName=ReactionTable.Meta.table_name, Key={"key": {"S": marker}},
-                                      ConsistentRead=True).get("Item") or {}
+            item = exc.response.get("Item") or _client().get_item(
+                TableName=ReactionTable.Meta.table_name, Key={"key": {"S": marker}}, ConsistentRead=True).get("Item") or {}
             return "done" if item.get("state", {}).get("S") == "done" else "busy"
         return "claimed"
 

@@ -14,8 +14,9 @@ class ParkingNotConfigured(RuntimeError):
 
 
 class SqsParkingLot:
-    def __init__(self, queue_url: str | None) -> None:
+    def __init__(self, queue_url: str | None, region: str | None = None) -> None:
         self.queue_url = queue_url
+        self.region = region or None  # boto3 reads AWS_DEFAULT_REGION, not AWS_REGION: pass the setting
         self._sqs = None
 
     def _client(self):
@@ -24,7 +25,7 @@ class SqsParkingLot:
         if self._sqs is None:
             import boto3  # only the stream function and the CLI park or replay: keep it off the request path
 
-            self._sqs = boto3.client("sqs")
+            self._sqs = boto3.client("sqs", region_name=self.region)
         return self._sqs
 
     def park(self, payload: dict) -> None:
@@ -46,7 +47,7 @@ class SqsParkingLot:
 
         from chalicelib.streams.records import lambda_record
 
-        streams = boto3.client("dynamodbstreams")
+        streams = boto3.client("dynamodbstreams", region_name=self.region)
         iterator = streams.get_shard_iterator(
             StreamArn=info["streamArn"], ShardId=info["shardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=info["startSequenceNumber"])["ShardIterator"]

@@ -37,7 +37,7 @@ def world(aws, demo, client):
     ses.verify_email_identity(EmailAddress=SENDER)
     base = container()
     settings = replace(base.settings, notifications_topic_arn=topic, parked_queue_url=parked, email_sender=SENDER)
-    c = replace(base, settings=settings, notifier=AwsNotifier(settings), parking=SqsParkingLot(parked))
+    c = replace(base, settings=settings, notifier=AwsNotifier(settings), parking=SqsParkingLot(parked, settings.aws_region))
     use_container(c)
 
     class World:
