@@ -4,8 +4,13 @@ One row per (route, principal). A caller entitled to the object gets a 2xx (or a
 explains); everyone else gets exactly what the same caller gets for an id that does not exist: 401 for a
 missing, bad, revoked or expired key, 403 for a valid key of the wrong role, 404 for a valid key whose
 scope does not cover the object. Those answers are compared byte for byte (status, headers, body) with the
-missing-id answer, searched for the complaint's text, id and contact, and the stored complaint must not
-have changed. Each cell gets its own fresh complaint, so a cell that wrongly acts cannot hide another.
+missing-id answer, searched for the complaint's text, id and contact, and the stored object must not
+have changed. Each cell gets its own fresh complaint (or outlet), so a cell that wrongly acts cannot hide
+another. Public routes (the outlet card, ratings, a quick rating) answer every caller the same: a key, even
+a dead one, neither opens nor closes anything there.
+
+Routes without an id are scoped by the key alone (notification channels, analytics): the second table says
+who may call them, and an entitled caller must see and change only its own agency's or BIN's channels.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import json
 import secrets
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from chalice.test import Client
@@ -49,6 +54,8 @@ class World:
     keys: dict             # principal name -> plain key, for the principals that have a valid key
     outlet_code: str       # business A's outlet in region 71; complaints about it go to agency X
     other_token: str       # the tracking token of another person's complaint
+    analytics_day: str = ""    # the local day of the one complaint counted in analytics (the other person's)
+    counted_outlet: str = ""   # ... and its outlet
 
     def call(self, method: str, path: str, body=None, headers=None):
         raw = None if body is None else json.dumps(body)
@@ -140,6 +147,14 @@ def world():
             }).json_body
             w.other_token = other["tracking_token"]
             w.headers["another complaint's token"] = {"X-Tracking-Token": w.other_token}
+            # Analytics counters come from the stream, which this client does not run: count this one
+            # complaint as the reaction would, so an analytics answer has something to show.
+            from chalicelib.services.analytics import analytics_increments, local_day
+
+            stored = services.complaints.get(other["id"], consistent=True)
+            assert services.counters.apply_once(f"{stored.id}#matrix", analytics_increments(None, stored),
+                                                at=clock.now())
+            w.analytics_day, w.counted_outlet = local_day(stored.created_at).isoformat(), stored.outlet_code
             yield w
         use_container(None)
 
@@ -148,27 +163,28 @@ def world():
 OK = "entitled"
 # Who may do what, by the route's audience. `token`: the consumer routes (the tracking token is the
 # credential, a key means nothing there). A 404 is "outside your scope", indistinguishable from "missing".
+# `public`: what anyone who scans a sticker may do; whatever credential a caller sends is ignored.
 EXPECTED = {
-    #  principal                   token  agency business admin
-    "admin":                       (404,  403,   403,     OK),
-    "analyst":                     (404,  403,   403,     403),
-    "agency X":                    (404,  OK,    403,     403),
-    "agency X, region 71":         (404,  OK,    403,     403),
-    "agency X, region 75":         (404,  404,   403,     403),
-    "agency Y":                    (404,  404,   403,     403),
-    "business A":                  (404,  403,   OK,      403),
-    "business B":                  (404,  403,   404,     403),
-    "anonymous":                   (404,  401,   401,     401),
-    "garbage key":                 (404,  401,   401,     401),
-    "forged key":                  (404,  401,   401,     401),
-    "revoked agency X":            (404,  401,   401,     401),
-    "revoked admin":               (404,  401,   401,     401),
-    "expired business A":          (404,  401,   401,     401),
-    "expired admin":               (404,  401,   401,     401),
-    "own tracking token":          (OK,   401,   401,     401),
-    "another complaint's token":   (404,  401,   401,     401),
+    #  principal                   token  agency business admin public
+    "admin":                       (404,  403,   403,     OK,   OK),
+    "analyst":                     (404,  403,   403,     403,  OK),
+    "agency X":                    (404,  OK,    403,     403,  OK),
+    "agency X, region 71":         (404,  OK,    403,     403,  OK),
+    "agency X, region 75":         (404,  404,   403,     403,  OK),
+    "agency Y":                    (404,  404,   403,     403,  OK),
+    "business A":                  (404,  403,   OK,      403,  OK),
+    "business B":                  (404,  403,   404,     403,  OK),
+    "anonymous":                   (404,  401,   401,     401,  OK),
+    "garbage key":                 (404,  401,   401,     401,  OK),
+    "forged key":                  (404,  401,   401,     401,  OK),
+    "revoked agency X":            (404,  401,   401,     401,  OK),
+    "revoked admin":               (404,  401,   401,     401,  OK),
+    "expired business A":          (404,  401,   401,     401,  OK),
+    "expired admin":               (404,  401,   401,     401,  OK),
+    "own tracking token":          (OK,   401,   401,     401,  OK),
+    "another complaint's token":   (404,  401,   401,     401,  OK),
 }
-AUDIENCES = ("token", "agency", "business", "admin")
+AUDIENCES = ("token", "agency", "business", "admin", "public")
 ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
 
 
@@ -176,12 +192,15 @@ ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
 class Route:
     name: str
     method: str
-    path: str                  # {id} is the complaint id, a BIN, an outlet code or a key id
+    path: str                  # {id} is the complaint id, a BIN, an outlet code, a key id or a channel owner
     audience: str
-    body: dict | None = None
-    target: str = "complaint"  # what {id} names: complaint | bin | outlet | key
+    body: dict | None = None   # "{marker}" in a string value becomes the cell's marker (lower case)
+    # what {id} names: complaint | bin | outlet | key | fresh outlet (registered for the cell) | held outlet
+    # (a fresh outlet whose burst of quick ratings is held for review) | owner (business A's channels)
+    target: str = "complaint"
     answered: bool = False     # the complaint already has the business's answer (feedback needs one)
     content_type: str = "application/json"
+    ok_status: int = 200
 
 
 ROUTES = [
@@ -205,9 +224,16 @@ ROUTES = [
     Route("admin sticker pdf", "GET", "/admin/outlets/{id}/sticker.pdf", "admin", target="outlet",
           content_type="application/pdf"),
     Route("admin revoke key", "DELETE", "/admin/keys/{id}", "admin", target="key"),
+    Route("admin rating release", "POST", "/admin/ratings/outlets/{id}/release", "admin", {"decision": "publish"},
+          target="held outlet"),
+    Route("admin channels", "PUT", "/admin/channels/{id}", "admin", {"email": "{marker}@example.kz"}, target="owner"),
+    # Public by design: what anyone who scans the sticker sees, and the stars they may leave.
+    Route("outlet card", "GET", "/outlets/{id}", "public", target="outlet"),
+    Route("outlet rating", "GET", "/ratings/outlets/{id}", "public", target="outlet"),
+    Route("business rating", "GET", "/ratings/businesses/{id}", "public", target="bin"),
+    Route("quick rating", "POST", "/outlets/{id}/ratings", "public", {"stars": 4}, target="fresh outlet",
+          ok_status=201),
 ]
-# Takes an id but is public by design: the outlet card is what anyone who scans the sticker sees.
-PUBLIC_BY_DESIGN = {("GET", "/outlets/{id}")}
 CELLS = [(route, who) for route in ROUTES for who in EXPECTED]
 
 
@@ -221,17 +247,21 @@ def test_the_matrix_covers_every_id_route_and_principal_and_reports_its_size():
     from app import app
 
     id_routes = {(m, p.replace("{complaint_id}", "{id}").replace("{bin}", "{id}").replace("{code}", "{id}")
-                  .replace("{key_id}", "{id}"))
+                  .replace("{key_id}", "{id}").replace("{owner}", "{id}"))
                  for p, entry in app.routes.items() if "{" in p for m in entry}
-    assert {(r.method, r.path) for r in ROUTES} == id_routes - PUBLIC_BY_DESIGN, "a route that takes an id is missing from the access matrix (or the table names one that is gone)"
+    assert {(r.method, r.path) for r in ROUTES} == id_routes, "a route that takes an id is missing from the access matrix (or the table names one that is gone)"
+    assert len(ROUTES) == len({(r.method, r.path) for r in ROUTES})
     columns = {audience: [row[i] for row in EXPECTED.values()] for i, audience in enumerate(AUDIENCES)}
     for audience, column in columns.items():
-        assert column.count(OK) >= 1 and len(set(column) - {OK}) >= 1, audience
+        if audience != "public":
+            assert column.count(OK) >= 1 and len(set(column) - {OK}) >= 1, audience
     assert set(columns["token"]) == {OK, 404}       # a key means nothing on the consumer's routes
     assert set(columns["agency"]) == set(columns["business"]) == {OK, 401, 403, 404}  # scoped rooms
     assert set(columns["admin"]) == {OK, 401, 403}  # the admin sees everything: nothing is out of scope
+    assert set(columns["public"]) == {OK}           # nobody is turned away from a sticker's public side
+    assert {r.audience for r in ROUTES} == set(AUDIENCES)
     size = len(CELLS)
-    assert size == len(ROUTES) * len(EXPECTED) == 15 * 17
+    assert size == len(ROUTES) * len(EXPECTED) == 21 * 17
     message = f"access matrix: {size} cells ({len(ROUTES)} routes x {len(EXPECTED)} principals)"
     print(message)
     # pytest captures a test's output and xdist workers have no terminal of their own; a warning is the
@@ -244,6 +274,34 @@ class AccessMatrixSize(UserWarning):
 
 
 # --- the cells ------------------------------------------------------------------------------------------------
+def _fresh_outlet(w: World, marker: str):
+    """A new outlet of business A in Astana, so the cell's ratings start from nothing and no cell's device
+    or address limits reach another's."""
+    from chalicelib.services.admin import RegisterOutlet, register_outlet
+
+    outlet, created = register_outlet(
+        RegisterOutlet(business_bin=BIN_A, name=f"Таза Маркет — {marker}", address="Астана, ул. Матрица, 1",
+                       region="71", sector="grocery"),
+        businesses=w.services.businesses, outlets=w.services.outlets, secret=w.services.settings.secret,
+        clock=w.clock)
+    assert created
+    return outlet
+
+
+BURST = 10  # quick ratings in one hour that flag a new outlet (docs/ratings.md); the 10th and all before are held
+
+
+def _held_burst(w: World, code: str, marker: str) -> None:
+    """A review-bombing burst on the outlet: ten one-star ratings from ten devices and addresses in one hour."""
+    from chalicelib.services.ratings import rating_for, submit_quick_rating
+
+    answers = [submit_quick_rating(code, 1, None, f"matrix-{marker}-{n:03d}", f"203.0.113.{n + 1}", None,
+                                   c=w.services) for n in range(BURST)]
+    assert answers[-1].held
+    held = rating_for("outlet", code, c=w.services, consistent=True)
+    assert (held["held"], held["count"]) == (BURST, 0), held
+
+
 def _target(w: World, route: Route, marker: str):
     """(id for this cell, an id of the same kind that does not exist, strings no refused caller may see)."""
     from chalicelib.domain.codes import new_complaint_id, new_outlet_code
@@ -263,6 +321,13 @@ def _target(w: World, route: Route, marker: str):
     if route.target == "outlet":
         outlet = next(o for o in w.demo["outlets"] if o["code"] == w.outlet_code)
         return w.outlet_code, new_outlet_code(), [w.outlet_code, outlet["name"], "Мәңгілік"], None
+    if route.target in ("fresh outlet", "held outlet"):
+        outlet = _fresh_outlet(w, marker)
+        if route.target == "held outlet":
+            _held_burst(w, outlet.code, marker)
+        return outlet.code, new_outlet_code(), [outlet.code, marker], None
+    if route.target == "owner":
+        return f"business:{BIN_A}", f"business:{UNREGISTERED_BIN}", [marker.lower(), BIN_A], None
     throwaway = issue_key(role="analyst", label=f"throwaway {marker}", keys=w.services.keys, clock=w.clock)
     return throwaway.key_id, UNKNOWN_KEY_ID, [throwaway.key_id, marker], None
 
@@ -279,6 +344,18 @@ def _comparable(response) -> tuple:
     return response.status_code, headers, response.body
 
 
+def _body(route: Route, marker: str):
+    if route.body is None:
+        return None
+    return {k: v.replace("{marker}", marker.lower()) if isinstance(v, str) else v for k, v in route.body.items()}
+
+
+def _ratings(w: World, code: str) -> tuple:
+    """The outlet's and its business's rating counters, as stored."""
+    return (w.services.counters.get("ratings", (f"outlet#{code}",), consistent=True),
+            w.services.counters.get("ratings", (f"business#{BIN_A}",), consistent=True))
+
+
 def _snapshot(w: World, route: Route, ident: str):
     """What a refused call must leave untouched."""
     if route.target == "complaint":
@@ -286,6 +363,10 @@ def _snapshot(w: World, route: Route, ident: str):
         return stored.version, stored.status, stored.agency_id, stored.updated_at
     if route.target == "outlet":
         return w.services.outlets.get(ident, consistent=True)
+    if route.target in ("fresh outlet", "held outlet"):
+        return _ratings(w, ident)
+    if route.target == "owner":
+        return w.services.channels.get(f"business#{BIN_A}")
     if route.target == "key":
         return w.services.keys.get(ident)
     return w.services.businesses.get(ident)
@@ -298,12 +379,15 @@ def test_access_matrix_cell(world, route, who):
     ident, missing, must_not_show, own_token = _target(w, route, marker)
     # API Gateway answers binary bodies only to a matching Accept; a browser or curl sends one.
     headers = {**_headers_for(w, who, own_token), "Accept": route.content_type}
+    body = _body(route, marker)
     before = _snapshot(w, route, ident)
-    response = w.call(route.method, route.path.format(id=ident), route.body, headers)
+    response = w.call(route.method, route.path.format(id=ident), body, headers)
     outcome = expected(route, who)
 
     if outcome == OK:
-        _check_entitled(w, route, who, ident, response, own_token)
+        _check_entitled(w, route, who, ident, response, own_token, marker)
+        if route.audience == "public":
+            _check_public(w, route, ident, missing, headers, response)
         return
 
     # Refused: the exact status, the one error shape, and nothing that tells this object from a missing one.
@@ -314,7 +398,7 @@ def test_access_matrix_cell(world, route, who):
         assert error["code"] == "complaint_not_found"
     if outcome == 401:
         assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
-    same_for_missing = w.call(route.method, route.path.format(id=missing), route.body, headers)
+    same_for_missing = w.call(route.method, route.path.format(id=missing), body, headers)
     assert _comparable(response) == _comparable(same_for_missing)
     text = response.body.decode("utf-8", "replace") if isinstance(response.body, bytes) else str(response.body)
     leaked = [s for s in must_not_show if s in text]
@@ -322,9 +406,21 @@ def test_access_matrix_cell(world, route, who):
     assert _snapshot(w, route, ident) == before, f"{who} changed the object through {route.name}"
 
 
-def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_token):
+def _check_public(w: World, route: Route, ident: str, missing: str, headers: dict, response) -> None:
+    """A public route answers a caller with a credential exactly as it answers one without (no extra
+    fields for a key, no refusal for a dead one), and an unknown id is a 404 for everyone."""
+    if route.method == "GET":  # a second POST would be a second rating
+        anonymous = w.call("GET", route.path.format(id=ident), headers={"Accept": route.content_type})
+        assert _comparable(response) == _comparable(anonymous)
+    unknown = w.call(route.method, route.path.format(id=missing), route.body, headers)
+    assert unknown.status_code == 404, unknown.body
+    code = json.loads(unknown.body)["error"]["code"]
+    assert code == ("business_not_found" if route.target == "bin" else "outlet_not_found")
+
+
+def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_token, marker: str):
     """The entitled caller gets the object (or a state conflict), and its key id is what the record keeps."""
-    assert response.status_code == 200, response.body
+    assert response.status_code == route.ok_status, response.body
     assert response.headers["Content-Type"].startswith(route.content_type)
     if route.content_type != "application/json":
         assert len(response.body) > 500  # a real image or PDF, not an error page
@@ -368,8 +464,192 @@ def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_
     elif route.name == "admin revoke key":
         assert body == {"key_id": ident, "revoked": True}
         assert w.services.keys.get(ident).revoked_at is not None
+    elif route.name == "admin rating release":
+        assert (body["code"], body["decision"], body["released"]) == (ident, "publish", BURST)
+        rating = body["rating"]
+        assert (rating["count"], rating["held"], rating["published"]) == (BURST, 0, True)
+        stored, _ = _ratings(w, ident)
+        assert (stored["held_n"], stored["quick_n"], stored["flagged"]) == (0, BURST, 0)
+        assert stored["released_by"] == acting
+    elif route.name == "admin channels":
+        assert body["owner"] == f"business#{BIN_A}" and body["email"] == f"{marker.lower()}@example.kz"
+        stored = w.services.channels.get(f"business#{BIN_A}")
+        assert stored.email == body["email"] and stored.updated_by == acting
+    elif route.name == "outlet card":
+        assert body["code"] == ident and body["rating"]["code"] == ident
+        assert "business_bin" not in body and "status" not in body  # admin fields stay in the admin room
+    elif route.name in ("outlet rating", "business rating"):
+        from chalicelib.services.ratings import rating_for
+
+        kind = "outlet" if route.target == "outlet" else "business"
+        assert body["subject"] == kind and body["code" if kind == "outlet" else "bin"] == ident
+        assert body == rating_for(kind, ident, c=w.services, consistent=True)  # the stored counters, as they are
+    elif route.name == "quick rating":
+        assert body["accepted"] is True and body["held"] is False
+        assert (body["rating"]["code"], body["rating"]["count"]) == (ident, 1)
+        stored, _ = _ratings(w, ident)
+        assert (stored["quick_n"], stored["stars_sum"]) == (1, 4)  # a key gives a rating no extra weight
     else:  # pragma: no cover - a new entitled route needs its own check above
         raise AssertionError(f"no entitled check for {route.name}")
+
+
+# --- routes without an id: the key is the scope ---------------------------------------------------------------
+# Which own channels an entitled key sees and changes (a regional key belongs to its whole agency).
+OWNERS = {"agency X": f"agency#{AGENCY_X}", "agency X, region 71": f"agency#{AGENCY_X}",
+          "agency X, region 75": f"agency#{AGENCY_X}", "agency Y": f"agency#{AGENCY_Y}",
+          "business A": f"business#{BIN_A}", "business B": f"business#{BIN_B}"}
+ALL_OWNERS = sorted(set(OWNERS.values()))
+SCOPES = ("agency read", "agency write", "business read", "business write", "analytics")
+SCOPED_EXPECTED = {
+    #  principal                   agency read/write  business read/write  analytics
+    "admin":                       (403,  403,         403,  403,           OK),
+    "analyst":                     (403,  403,         403,  403,           OK),
+    "agency X":                    (OK,   OK,          403,  403,           403),
+    "agency X, region 71":         (OK,   403,         403,  403,           403),
+    "agency X, region 75":         (OK,   403,         403,  403,           403),
+    "agency Y":                    (OK,   OK,          403,  403,           403),
+    "business A":                  (403,  403,         OK,   OK,            403),
+    "business B":                  (403,  403,         OK,   OK,            403),
+    "anonymous":                   (401,  401,         401,  401,           401),
+    "garbage key":                 (401,  401,         401,  401,           401),
+    "forged key":                  (401,  401,         401,  401,           401),
+    "revoked agency X":            (401,  401,         401,  401,           401),
+    "revoked admin":               (401,  401,         401,  401,           401),
+    "expired business A":          (401,  401,         401,  401,           401),
+    "expired admin":               (401,  401,         401,  401,           401),
+    "own tracking token":          (401,  401,         401,  401,           401),
+    "another complaint's token":   (401,  401,         401,  401,           401),
+}
+WEBHOOK_IP = "93.184.216.34"  # what the made-up hook hosts resolve to: a public address
+
+
+@dataclass(frozen=True)
+class Scoped:
+    name: str
+    method: str
+    path: str                  # {from} and {to}: a window around the one counted complaint
+    scope: str
+    body: dict | None = None   # "{marker}" as in Route
+    content_type: str = "application/json"
+
+
+SCOPED_ROUTES = [
+    Scoped("agency channels", "GET", "/agency/channels", "agency read"),
+    Scoped("agency channels change", "PUT", "/agency/channels", "agency write",
+           {"webhook_url": "https://hooks-{marker}.example.kz/qalqan"}),
+    Scoped("business channels", "GET", "/business/channels", "business read"),
+    Scoped("business channels change", "PUT", "/business/channels", "business write", {"email": "{marker}@example.kz"}),
+    Scoped("analytics summary", "GET", "/analytics/summary?from={from}&to={to}&group_by=region", "analytics"),
+    Scoped("analytics csv", "GET", "/analytics/summary.csv?from={from}&to={to}&group_by=region", "analytics",
+           content_type="text/csv"),
+    Scoped("analytics hotspots", "GET", "/analytics/hotspots?from={from}&to={to}&level=outlet", "analytics"),
+]
+SCOPED_CELLS = [(route, who) for route in SCOPED_ROUTES for who in SCOPED_EXPECTED]
+
+
+def test_the_scoped_table_names_every_route_without_an_id_that_needs_a_key():
+    """Every keyed route without an id outside the complaint queues (tested in their own files) is here,
+    every principal of the id matrix has a row, and every column both admits and refuses someone."""
+    from app import app
+
+    rooms = ("/analytics/", "/agency/channels", "/business/channels")
+    keyed = {(m, p) for p, entry in app.routes.items() if "{" not in p and p.startswith(rooms) for m in entry}
+    assert {(r.method, r.path.split("?")[0]) for r in SCOPED_ROUTES} == keyed
+    assert set(SCOPED_EXPECTED) == set(EXPECTED)
+    for i, scope in enumerate(SCOPES):
+        column = [row[i] for row in SCOPED_EXPECTED.values()]
+        assert OK in column and {401, 403} <= set(column), scope
+    assert {r.scope for r in SCOPED_ROUTES} == set(SCOPES)
+
+
+@pytest.fixture
+def public_hooks(monkeypatch):
+    """DNS for the made-up webhook hosts (the registration checks where a URL points; offline here)."""
+    import socket
+
+    from chalicelib.api import channels as channels_module
+
+    def resolve(host, port, *args, **kwargs):
+        if not host.endswith(".example.kz"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (WEBHOOK_IP, port))]
+
+    monkeypatch.setattr(channels_module, "RESOLVE", resolve)
+
+
+def _all_channels(w: World) -> dict:
+    return {owner: w.services.channels.get(owner) for owner in ALL_OWNERS}
+
+
+@pytest.mark.parametrize("route,who", SCOPED_CELLS, ids=[f"{r.name} | {who}" for r, who in SCOPED_CELLS])
+def test_scoped_route_cell(world, public_hooks, route, who):
+    w = world
+    marker = "QS" + secrets.token_hex(4).upper()
+    day = date.fromisoformat(w.analytics_day)
+    window = {"from": (day - timedelta(days=1)).isoformat(), "to": (day + timedelta(days=1)).isoformat()}
+    path = route.path.replace("{from}", window["from"]).replace("{to}", window["to"])
+    body = None if route.body is None else {k: v.replace("{marker}", marker.lower()) for k, v in route.body.items()}
+    headers = {**_headers_for(w, who, None), "Accept": route.content_type}
+    before = _all_channels(w)
+    response = w.call(route.method, path, body, headers)
+    outcome = SCOPED_EXPECTED[who][SCOPES.index(route.scope)]
+    after = _all_channels(w)
+    text = response.body.decode("utf-8") if isinstance(response.body, bytes) else str(response.body)
+
+    if outcome != OK:
+        assert response.status_code == outcome, response.body
+        assert json.loads(text) == {"error": json.loads(text)["error"]}
+        assert json.loads(text)["error"]["code"] == ERROR_CODES[outcome]
+        if outcome == 401:
+            assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+        assert after == before, f"{who} changed channels through {route.name}"
+        assert "#" not in text and marker.lower() not in text  # no owner, nothing of what was sent
+        return
+
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Type"].startswith(route.content_type)
+    if route.scope == "analytics":
+        _check_analytics(w, route, window, response, text)
+        assert after == before
+        return
+    own = OWNERS[who]
+    shown = json.loads(text)
+    assert shown["owner"] == own
+    if route.method == "GET":
+        stored = w.services.channels.get(own)
+        assert shown["webhook_url"] == (stored.webhook_url if stored else None)
+        assert shown.get("email") == (stored.email if stored and own.startswith("business#") else None)
+        assert "webhook_secret" not in shown  # a GET never shows the signing secret
+        assert after == before
+        return
+    # A change lands on the caller's own owner, with the acting key id, and nowhere else.
+    stored = after[own]
+    assert stored.updated_by == key_id(w.keys[who])
+    if route.scope == "agency write":
+        assert stored.webhook_url == body["webhook_url"] == shown["webhook_url"]
+        assert shown["webhook_secret"] == stored.webhook_secret  # the new secret, shown in this answer only
+    else:
+        assert stored.email == body["email"] == shown["email"]
+    assert {o: c for o, c in after.items() if o != own} == {o: c for o, c in before.items() if o != own}
+
+
+def _check_analytics(w: World, route: Scoped, window: dict, response, text: str) -> None:
+    """Analyst and admin get the service's own answer: the one counted complaint, in its region and outlet."""
+    from chalicelib.services import analytics
+
+    if route.name == "analytics summary":
+        body = json.loads(text)
+        assert body == analytics.summary(window["from"], window["to"], "region", {}, c=w.services)
+        assert body["totals"]["count"] == 1 and [g["count"] for g in body["groups"]] == [1]
+    elif route.name == "analytics csv":
+        lang = response.headers["Content-Language"]
+        assert text == analytics.summary_csv(window["from"], window["to"], "region", {}, c=w.services, lang=lang)
+        header, *rows = text.removeprefix("\ufeff").splitlines()
+        assert header.startswith("region,region_name,count,") and len(rows) == 1  # the one counted region
+    else:
+        body = json.loads(text)
+        assert body == analytics.hotspots(window["from"], window["to"], "outlet", c=w.services)
+        assert [item["outlet"] for item in body["items"]] == [w.counted_outlet]
 
 
 # --- who did it -----------------------------------------------------------------------------------------------
