@@ -9,20 +9,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from datetime import datetime
 from typing import Callable
 
-
-def lambda_record(record: dict, stream_arn: str) -> dict:
-    """A record from GetRecords as Lambda's event-source mapping would deliver it."""
-    out = dict(record)
-    data = dict(out.get("dynamodb", {}))
-    created = data.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        data["ApproximateCreationDateTime"] = int(created.timestamp())
-    out["dynamodb"] = data
-    out["eventSourceARN"] = stream_arn
-    return out
+from chalicelib.streams.records import lambda_record  # the one conversion, shared with replay-parked
 
 
 class StreamReader:

@@ -31,6 +31,8 @@ from chalicelib.settings import Settings
 log = logging.getLogger("qalqan.messaging")
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+WEBHOOK_DEADLINE_SECONDS = 8.0   # the whole exchange, whatever the server does
+WEBHOOK_ADDRESSES = 2            # checked addresses tried per send
 # AWS error codes that mean "later, not never" (botocore's own list plus SNS/SES specifics).
 _TRANSIENT_AWS_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
@@ -185,8 +187,34 @@ class AwsNotifier:
         raise DeliveryFailed(f"webhook answered {status}", transient=transient)
 
     def _post(self, target: WebhookTarget, body: bytes, headers: dict[str, str]) -> int:
+        """POST within one overall deadline. Socket timeouts bound each connect and each read, not the whole
+        exchange (a server trickling a header line every few seconds could hold the stream function until
+        Lambda kills it, and then the record could be neither done nor parked), so the exchange runs in a
+        worker thread that is abandoned when the deadline passes."""
+        import threading
+
+        outcome: dict = {}
+
+        def work():
+            try:
+                outcome["status"] = self._post_now(target, body, headers)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="webhook", daemon=True)
+        worker.start()
+        worker.join(WEBHOOK_DEADLINE_SECONDS)
+        if worker.is_alive():
+            raise DeliveryFailed(f"webhook did not answer within {WEBHOOK_DEADLINE_SECONDS:g} s", transient=True)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["status"]
+
+    def _post_now(self, target: WebhookTarget, body: bytes, headers: dict[str, str]) -> int:
         last: Exception | None = None
-        for address in target.addresses:
+        # At most two of the checked addresses: a name resolving to many unreachable ones must not multiply
+        # the wait (each try has its own timeout).
+        for address in target.addresses[:WEBHOOK_ADDRESSES]:
             connection = self._connect(target, address, self._timeout)
             try:
                 connection.request("POST", target.path, body=body, headers=headers)

@@ -51,14 +51,17 @@ class SqsParkingLot:
         iterator = streams.get_shard_iterator(
             StreamArn=info["streamArn"], ShardId=info["shardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
-        last, records = int(info["endSequenceNumber"]), []
-        while iterator:
+        last, records, empty_pages = int(info["endSequenceNumber"]), [], 0
+        # A shard may answer empty pages before the records: keep reading (bounded) until the range's end.
+        while iterator and empty_pages < 20:
             page = streams.get_records(ShardIterator=iterator, Limit=100)
-            for record in page.get("Records", []):
+            found = page.get("Records", [])
+            empty_pages = 0 if found else empty_pages + 1
+            for record in found:
                 if int(record["dynamodb"]["SequenceNumber"]) > last:
                     return records
                 records.append(lambda_record(record, info["streamArn"]))
-            if not page.get("Records"):
-                break
+                if int(record["dynamodb"]["SequenceNumber"]) == last:
+                    return records
             iterator = page.get("NextShardIterator")
         return records

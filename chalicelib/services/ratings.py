@@ -152,6 +152,22 @@ class QuickRating:
     replayed: bool = False
 
 
+def address_network(source_ip: str) -> str:
+    """What counts as "one address" for the limit: an IPv4 address, or an IPv6 /64 (one home or phone line
+    gets a whole /64 and can rotate through it at will)."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return source_ip.strip()
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _digest(secret: str, namespace: str, *parts: str) -> str:
     return codes.keyed_digest(secret, namespace, "\x00".join(parts)).hex()[:40]
 
@@ -297,7 +313,8 @@ def submit_quick_rating(code: str, stars: int, comment: str | None, device_id: s
     if device_id:
         guards.append((f"guard#{_digest(secret, 'quick-device', code, day, device_id)}", DEVICE_LIMIT_PER_DAY))
     if source_ip:
-        guards.append((f"guard#{_digest(secret, 'quick-address', code, day, source_ip)}", ADDRESS_LIMIT_PER_DAY))
+        network = address_network(source_ip)
+        guards.append((f"guard#{_digest(secret, 'quick-address', code, day, network)}", ADDRESS_LIMIT_PER_DAY))
     key = (subject("outlet", code),)
     for _ in range(ATTEMPTS):
         item = c.counters.get(TABLE, key, consistent=True) or {}

@@ -39,10 +39,17 @@ TRANSIENT_CANCEL_REASONS = frozenset({"TransactionConflict", "ThrottlingError", 
 ATTEMPTS = 4
 BACKOFF = (0.1, 0.4, 1.0)
 LEASE_SECONDS = 60.0  # a message claim older than this belongs to a worker that died: it may be taken over
+# Stop starting reactions when less than this is left of the invocation: enough to park what remains.
+RESERVE_SECONDS = 12.0
 
 
 class ClaimBusy(Exception):
     """Another worker holds a live claim on this message: try again shortly."""
+
+
+class OutOfTime(Exception):
+    """Too little of the invocation is left to start another reaction: the record is parked instead, so a
+    Lambda timeout never leaves a record neither done nor parked."""
 
 
 class RecordsNotParked(RuntimeError):
@@ -66,7 +73,7 @@ def _aws_code(exc: BaseException) -> tuple[str, list[str], int]:
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DeliveryFailed):
         return exc.transient
-    if isinstance(exc, ClaimBusy):
+    if isinstance(exc, (ClaimBusy, OutOfTime)):
         return True
     code, reasons, status = _aws_code(exc)
     if code in TRANSIENT_CODES or status >= 500:
@@ -96,6 +103,7 @@ class RecordOutcome:
     done: list[str] = field(default_factory=list)        # reactions that acted now
     skipped: list[str] = field(default_factory=list)     # reactions already done before (a redelivery)
     failures: list[dict] = field(default_factory=list)   # {event_id, reaction, error, transient}
+    sent: list[str] = field(default_factory=list)        # messages sent whose "done" could not be recorded
     parked: bool = False
 
 
@@ -117,10 +125,15 @@ def _error(exc: BaseException) -> str:
 class Runner:
     """Runs the reactions of one record. `sleep` and `now` are injectable so tests run without waiting."""
 
-    def __init__(self, c, *, sleep: Callable[[float], None] = time.sleep, attempts: int = ATTEMPTS) -> None:
+    def __init__(self, c, *, sleep: Callable[[float], None] = time.sleep, attempts: int = ATTEMPTS,
+                 time_left: Callable[[], float] | None = None, sent: set[str] | None = None) -> None:
         self.c = c
         self.sleep = sleep
         self.attempts = attempts
+        self.time_left = time_left  # seconds left in this invocation (Lambda's context), None: no limit
+        # Markers of messages already sent whose completion could not be written (throttling): a retry
+        # only records them as done, never sends again. Carried in a parked payload to the replay.
+        self.sent: set[str] = set(sent or ())
 
     def envelopes(self, change: Change) -> list[Envelope]:
         if change.current is None:  # REMOVE: complaints are never deleted by the product; retention keeps counts
@@ -142,6 +155,9 @@ class Runner:
                 except Exception as exc:  # noqa: BLE001 - any failure of one reaction must not stop the others
                     outcome.failures.append({"event_id": envelope.event_id, "reaction": reaction.name,
                                              "error": _error(exc), "transient": is_transient(exc)})
+                    marker = f"{envelope.event_id}|{reaction.name}"
+                    if marker in self.sent:
+                        outcome.sent.append(marker)
                     continue
                 if result is not None:  # None: nothing to do for this event (no channel, no contact, no delta)
                     (outcome.done if result else outcome.skipped).append(f"{envelope.event_id}|{reaction.name}")
@@ -149,6 +165,8 @@ class Runner:
 
     def _with_retries(self, reaction: Reaction, envelope: Envelope) -> bool | None:
         for attempt in range(self.attempts):
+            if self.time_left is not None and self.time_left() < RESERVE_SECONDS:
+                raise OutOfTime("too little time left in this invocation")
             try:
                 return self._run(reaction, envelope)
             except Exception as exc:  # noqa: BLE001
@@ -165,6 +183,10 @@ class Runner:
         if reaction.mode == "counter":
             applied = reaction.fn(envelope, c, marker)
             return None if applied is None else bool(applied)
+        if marker in self.sent:  # sent before; only its completion is missing
+            c.ledger.complete(marker, now=c.clock.now())
+            self.sent.discard(marker)
+            return True
         message = reaction.fn(envelope, c)
         if message is None:
             return None
@@ -178,22 +200,27 @@ class Runner:
         except BaseException:
             c.ledger.release(marker)
             raise
+        self.sent.add(marker)  # from here on a retry must not send again, only complete
         c.ledger.complete(marker, now=c.clock.now())
+        self.sent.discard(marker)
         return True
 
 
 def park_payload(record: dict, outcome: RecordOutcome, *, at: datetime, source: str) -> dict:
     return {"kind": "qalqan.parked-stream-record", "version": 1, "parked_at": at.isoformat(),
             "source": source, "sequence": outcome.sequence, "failures": outcome.failures,
-            "done": outcome.done, "record": record}
+            "done": outcome.done, "sent": outcome.sent, "record": record}
 
 
 def process_records(records: list[dict], c, *, logger=None, sleep: Callable[[float], None] = time.sleep,
-                    source: str = "lambda") -> BatchReport:
-    """Run every record's reactions; park what keeps failing; raise only if something could not be parked."""
+                    source: str = "lambda", time_left: Callable[[], float] | None = None) -> BatchReport:
+    """Run every record's reactions; park what keeps failing; raise only if something could not be parked.
+
+    `time_left` (seconds left in the invocation, from Lambda's context): when it runs low, the remaining
+    records are parked rather than started, so a slow webhook cannot make Lambda time out mid-batch."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-    runner = Runner(c, sleep=sleep)
+    runner = Runner(c, sleep=sleep, time_left=time_left)
     report = BatchReport(records=len(records))
 
     def handle(record) -> None:
@@ -225,7 +252,6 @@ def process_records(records: list[dict], c, *, logger=None, sleep: Callable[[flo
 def replay_parked(c, *, limit: int = 100, sleep: Callable[[float], None] = time.sleep) -> dict:
     """Re-drive parked records through the same reactions. A record whose reactions now all succeed is
     deleted from the parking lot; one that still fails stays there (visible again after its timeout)."""
-    runner = Runner(c, sleep=sleep)
     result = {"replayed": 0, "still_failing": 0, "reactions": 0, "skipped": 0}
     seen = 0
     while seen < limit:
@@ -234,21 +260,39 @@ def replay_parked(c, *, limit: int = 100, sleep: Callable[[float], None] = time.
             break
         for receipt, payload in batch:
             seen += 1
-            if "record" in payload:      # parked by this handler: the record itself
-                records = [payload["record"]]
-            elif "DDBStreamBatchInfo" in payload:  # Lambda's on-failure destination (packaged path): a range
-                records = c.parking.failed_batch(payload["DDBStreamBatchInfo"])
-            else:
-                records = []
-            failed = not records  # nothing readable (unknown shape, or trimmed from the stream): keep it for a person
+            runner = Runner(c, sleep=sleep, sent=set(payload.get("sent") or ()))
+            try:
+                records, complete = _parked_records(payload, c)
+            except Exception:  # noqa: BLE001 - e.g. trimmed from the stream: keep it for a person, go on
+                records, complete = [], False
+            failed = not complete  # a range not read back in full stays parked
+            sent = []
             for record in records:
                 outcome = runner.run_record(record)
                 result["reactions"] += len(outcome.done)
                 result["skipped"] += len(outcome.skipped)
                 failed = failed or bool(outcome.failures)
+                sent.extend(outcome.sent)
             if failed:
                 result["still_failing"] += 1
+                if sent and "record" in payload:  # remember what this replay sent: the next one must not resend
+                    c.parking.park({**payload, "sent": sorted(set(payload.get("sent") or ()) | set(sent))})
+                    c.parking.delete(receipt)
             else:
                 c.parking.delete(receipt)
                 result["replayed"] += 1
     return result
+
+
+def _parked_records(payload: dict, c) -> tuple[list[dict], bool]:
+    """The records a parked message stands for, and whether that is all of them."""
+    if "record" in payload:  # parked by this handler: the record itself
+        return [payload["record"]], True
+    info = payload.get("DDBStreamBatchInfo")
+    if info:  # Lambda's on-failure destination (packaged path): a shard and a sequence range
+        records = c.parking.failed_batch(info)
+        last = records[-1]["dynamodb"]["SequenceNumber"] if records else None
+        whole = bool(records) and (len(records) >= int(info.get("batchSize", 0) or 0)
+                                   or int(last) >= int(info["endSequenceNumber"]))
+        return records, whole
+    return [], False

@@ -497,3 +497,17 @@ def test_a_colliding_transaction_is_tried_again_and_counts_once():
     c.counters.apply_once = collide_once
     assert _rate(c, 5, key="k-3").held is False
     assert _item(c)["stars_n"] == 1 and len(collided) == 1
+
+
+@pytest.mark.parametrize("raw,network", [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("not-an-ip", "not-an-ip"),
+])
+def test_one_address_for_the_limit_is_an_ipv4_address_or_an_ipv6_64(raw, network):
+    from chalicelib.services.ratings import address_network
+
+    assert address_network(raw) == network

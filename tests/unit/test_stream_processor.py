@@ -236,3 +236,58 @@ def test_a_removed_complaint_sets_off_nothing(c, rec):
     removed["dynamodb"]["OldImage"] = removed["dynamodb"].pop("NewImage", None) or removed["dynamodb"]["OldImage"]
     report = processor.process_records([removed], c, sleep=_sleeps()[1])
     assert (report.reactions, report.parked, c.notifier.sent) == (0, 0, [])
+
+
+def test_when_the_invocation_runs_low_on_time_the_rest_is_parked_not_started(c, rec):
+    left = iter([60.0, 60.0, 60.0] + [5.0] * 100)  # plenty for the first reactions, then almost nothing
+    report = processor.process_records(LIFECYCLE, c, sleep=_sleeps()[1], time_left=lambda: next(left))
+    assert report.reactions == 3 and report.parked == len(LIFECYCLE) - 1  # the first record's three ran
+    assert all(f["error"] == "OutOfTime" and f["transient"] for p in c.parking.items.values()
+               for f in p["failures"])
+    assert processor.replay_parked(c, limit=50)["still_failing"] == 0  # nothing lost: the replay does the rest
+    assert len(_sent(c)) == len(set(_sent(c)))
+
+
+def test_a_send_whose_completion_cannot_be_recorded_is_never_sent_again(c, rec):
+    real_complete, failures = c.ledger.complete, [ _client_error("ProvisionedThroughputExceededException")] * 5
+
+    def flaky_complete(marker, *, now):
+        if failures:
+            raise failures.pop()
+        real_complete(marker, now=now)
+
+    c.ledger.complete = flaky_complete
+    report = processor.process_records(FIRST[:1], c, sleep=_sleeps()[1])
+    assert report.parked == 1  # the completion kept failing: parked, and the payload says it was sent
+    (payload,) = c.parking.items.values()
+    cid = FIRST[0]["dynamodb"]["Keys"]["id"]["S"]
+    assert f"{cid}#0#ComplaintSubmitted|message" in payload["sent"]
+    c.clock.advance(seconds=120)  # even after the claim's lease ran out
+    processor.replay_parked(c)
+    assert _sent(c).count(f"{cid}#0#ComplaintSubmitted") == 1
+    assert c.ledger.items[f"{cid}#0#ComplaintSubmitted|message"][0] == "done"
+
+
+def test_a_completion_that_fails_once_is_retried_alone(c, rec):
+    real_complete, failures = c.ledger.complete, [_client_error("ThrottlingException")]
+
+    def flaky_complete(marker, *, now):
+        if failures:
+            raise failures.pop()
+        real_complete(marker, now=now)
+
+    c.ledger.complete = flaky_complete
+    report = processor.process_records(FIRST[:1], c, sleep=_sleeps()[1])
+    assert report.parked == 0 and len(c.notifier.sent) == len(set(_sent(c))) == 2
+
+
+def test_a_range_from_an_on_failure_message_stays_parked_until_read_back_in_full(c, rec):
+    first, second = (r["dynamodb"]["SequenceNumber"] for r in FIRST)
+    info = {"shardId": "s1", "startSequenceNumber": first, "endSequenceNumber": second, "batchSize": 2,
+            "streamArn": "arn:aws:dynamodb:eu-central-1:1:table/t/stream/x"}
+    c.parking.batches[("s1", first)] = FIRST[:1]  # only part of the range came back
+    c.parking.park({"DDBStreamBatchInfo": info})
+    assert processor.replay_parked(c, limit=1) == {"replayed": 0, "still_failing": 1, "reactions": 3, "skipped": 0}
+    assert c.parking.items  # kept
+    c.parking.batches[("s1", first)] = FIRST  # the stream answers in full now
+    assert processor.replay_parked(c, limit=1)["replayed"] == 1 and not c.parking.items
