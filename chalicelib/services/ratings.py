@@ -35,6 +35,10 @@ ADDRESS_LIMIT_PER_DAY = 3      # ... from one network address (a family or an of
 GUARD_TTL = timedelta(days=2)  # a guard is only needed for its day; two days covers any time zone edge
 IDEMPOTENCY_TTL = timedelta(days=30)  # as long as the reactions ledger keeps the request's marker
 ATTEMPTS = 5                   # re-decisions when the outlet's review state moves under a request
+# How long a flag holds new quick ratings. The burst's own ratings stay held until an admin releases them;
+# ratings after this are published again, so a small bought burst cannot freeze an outlet's genuine
+# ratings indefinitely while the review waits. A new burst flags (and holds) again.
+HOLD = timedelta(hours=24)
 DECISIONS = ("publish", "discard")
 UTC = timezone.utc
 _CLOSED = frozenset({Status.SETTLED, Status.RESOLVED, Status.REJECTED})
@@ -222,7 +226,9 @@ def _plan(outlet: Outlet, stars: int, now: datetime, item: dict, bucket: dict, g
     decision is never applied to a state it was not made for; a flagging also needs this hour's bucket
     unchanged, because it moves the hour's published ratings into the held ones."""
     hour = _hour(now)
-    flagged = bool(item.get("flagged"))
+    flagged_at = item.get("flagged_at")
+    flagged = bool(item.get("flagged")) and bool(flagged_at) and \
+        now - datetime.fromisoformat(str(flagged_at)).replace(tzinfo=UTC) < HOLD
     version = int(item.get("review_version") or 0)
     hour_n = int(bucket.get("n") or 0)
     earlier = int(item.get("quick_total") or 0) - int(item.get("quick_discarded") or 0) - hour_n

@@ -377,6 +377,21 @@ def test_a_burst_flags_the_outlet_and_holds_the_whole_hour():
     assert _item(c)["held_n"] == 11
 
 
+def test_a_flag_holds_new_ratings_for_a_day_then_only_the_bursts_own_wait_for_the_admin():
+    c = _container()
+    for _ in range(10):
+        _rate(c, 1)
+    c.clock.advance(hours=23)
+    assert _rate(c, 5).held is True          # still within the hold
+    c.clock.advance(hours=2)
+    later = _rate(c, 5)
+    assert later.held is False               # a bought burst cannot freeze genuine ratings for ever
+    item = _item(c)
+    assert (item["held_n"], item["stars_n"], item["flagged"]) == (11, 1, 1)  # the burst still waits
+    assert ratings.release_held(CODE, "discard", c=c, by="k-admin")["released"] == 11
+    assert (_item(c)["stars_n"], _item(c)["held_n"]) == (1, 0)
+
+
 def test_the_baseline_is_the_outlets_own_history():
     c = _container()  # the outlet has existed since 1 January: ~7,900 hours
     hours = (c.clock.now().replace(minute=0) - datetime(2026, 1, 1, tzinfo=UTC)).total_seconds() / 3600
