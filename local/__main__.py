@@ -154,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     sweeper = threading.Thread(target=sweep_every, args=(60.0, stop), name="deadline-sweep", daemon=True)
     sweeper.start()
-    stop.wait()
+    # Wake up twice a second: a SIGTERM delivered to another thread (the pump, the HTTP workers) sets only
+    # a flag that the main thread notices when it runs, and an untimed wait would never run it.
+    while not stop.wait(timeout=0.5):
+        pass
     print("stopping", flush=True)
     pump_thread.join(timeout=5)  # let a batch in flight finish before moto goes away
     server.shutdown()

@@ -33,8 +33,8 @@ GLOSSARY = {
 
 
 def page_texts() -> dict:
-    src = (ROOT / "web" / "i18n.js").read_text(encoding="utf-8").strip()
-    return json.loads(src[len("window.I18N = "):-1])
+    from tests.unit.test_web_assets import load_i18n
+    return load_i18n()
 
 
 T = page_texts()

@@ -18,19 +18,14 @@ import uuid
 import pytest
 
 from tests.browser.conftest import new_page, open_page, running_stack, shot
+from tests.unit.test_web_assets import load_i18n
 
 LANGS = ["kk", "ru"]
 TEXT = "На ценнике 990 тенге, а на кассе пробили 1290 тенге. Разницу вернуть отказались."
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 
-def page_texts() -> dict:
-    from pathlib import Path
-    src = (Path(__file__).resolve().parents[2] / "web" / "i18n.js").read_text(encoding="utf-8").strip()
-    return json.loads(src[len("window.I18N = "):-1])
-
-
-T = page_texts()
+T = load_i18n("index.html")  # the words the form loads
 
 
 def tr(key: str, lang: str, n=None) -> str:

@@ -95,12 +95,29 @@ def parse(page: str) -> _Page:
     return parser
 
 
-def load_i18n() -> dict:
-    """i18n.js is `window.I18N = {…};` with a JSON object literal, so Python can read it."""
-    source = (WEB / "i18n.js").read_text(encoding="utf-8").strip()
-    prefix = "window.I18N = "
-    assert source.startswith(prefix) and source.endswith(";"), "i18n.js must be `window.I18N = {...};`"
-    return json.loads(source[len(prefix):-1])
+# i18n.js holds the words both pages (or the form alone) use; a page's own extra words are in <page>-i18n.js,
+# loaded after it, so one page does not parse the other's texts.
+PAGE_I18N = {"index.html": (), "track.html": ("track-i18n.js",)}
+
+
+def _dictionary_file(name: str, prefix: str, suffix: str) -> dict:
+    """Each dictionary file is `prefix {JSON object literal} suffix`, so Python can read it."""
+    source = (WEB / name).read_text(encoding="utf-8").strip()
+    if source.startswith("/*"):
+        source = source[source.index("*/") + 2:].strip()
+    assert source.startswith(prefix) and source.endswith(suffix), f"{name} must be `{prefix}{{...}}{suffix}`"
+    return json.loads(source[len(prefix):-len(suffix)])
+
+
+def load_i18n(page: str | None = None) -> dict:
+    """The words `page` loads (i18n.js and its own file), or every page's words when no page is named."""
+    words = _dictionary_file("i18n.js", "window.I18N = ", ";")
+    extra = PAGE_I18N[page] if page else sorted({f for files in PAGE_I18N.values() for f in files})
+    for name in extra:
+        more = _dictionary_file(name, "Object.assign(window.I18N, ", ");")
+        assert not set(more) & set(words), f"{name} repeats keys of i18n.js: {sorted(set(more) & set(words))}"
+        words.update(more)
+    return words
 
 
 # (1) page weight ---------------------------------------------------------------------------------------------
@@ -146,17 +163,19 @@ def test_kazakh_strings_are_kazakh_not_copies_of_russian():
 def test_every_key_a_page_uses_is_in_the_dictionary(page):
     used = parse(page).i18n_keys
     assert used, f"{page} has no translated text"
-    assert not used - set(load_i18n()), f"{page} uses unknown keys: {sorted(used - set(load_i18n()))}"
+    known = set(load_i18n(page))
+    assert not used - known, f"{page} uses unknown keys: {sorted(used - known)}"
 
 
 SCRIPTS = ("common.js", "form.js", "track.js")
+SCRIPT_PAGE = {"form.js": "index.html", "track.js": "track.html", "common.js": "index.html"}  # common: both pages
 # Literals that are dictionary keys wherever they appear in the scripts (element ids never take these prefixes).
 KEY_LITERAL = r'"((?:e|fb|offer|dec|f|kind|due|desc|title)_[a-z0-9_]+|not_found|region_ph|fix|retry|loading|checking)"'
 
 
-def keys_in_scripts() -> set[str]:
+def keys_in_scripts(scripts=SCRIPTS) -> set[str]:
     used = set()
-    for script in SCRIPTS:
+    for script in scripts:
         source = (WEB / script).read_text(encoding="utf-8")
         for args in re.findall(r"\bt\(([^()]*)\)", source):  # t("key"), t(x ? "a" : "b", n)
             used |= set(re.findall(r'"([a-z0-9_]+)"', args))
@@ -170,6 +189,9 @@ def test_every_key_the_scripts_use_is_in_the_dictionary():
     assert len(used) > 60
     unknown = used - set(load_i18n())
     assert not unknown, f"scripts use unknown keys: {sorted(unknown)}"
+    for script, page in SCRIPT_PAGE.items():  # and each script finds its words in what its page loads
+        missing = keys_in_scripts((script,)) - set(load_i18n(page))
+        assert not missing, f"{script} uses keys {page} does not load: {sorted(missing)}"
 
 
 def test_every_dictionary_key_is_used_by_a_page_or_a_script():
