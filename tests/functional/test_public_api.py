@@ -1,6 +1,6 @@
 """Catalogue, health and outlet cards."""
 
-AGENCY_IDS = ["kzpp", "ktrm", "kgd", "ksek", "police", "azrk", "arrfr", "transport", "akimat", "mindigital"]
+AGENCY_IDS = ["kzpp", "ktrm", "kgd", "ksek", "police", "azrk", "arrfr", "transport", "akimat", "mindigital", "kmfk", "krem"]
 
 
 def test_health(api):

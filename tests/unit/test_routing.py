@@ -129,6 +129,13 @@ def test_matching_rules_win_over_the_sector_default(catalog):
 # Our own sentences (not the dev set): one or more per agency, in every way people write.
 
 EXAMPLES = [
+    # the national roll-out's two bodies
+    ("ru", "В аптеке продали антибиотик без рецепта, даже не спросили", "kmfk"),
+    ("kk", "Дәріханада мерзімі өткен дәрі сатты, қорабында күні өшірілген", "kmfk"),
+    ("en", "The pharmacy sold me counterfeit pills and fake medicine", "kmfk"),
+    ("ru", "Водоканал начислил за воду втрое больше, тариф завышен", "krem"),
+    ("kk", "Жылу үшін төлемақы тым қымбат, коммуналдық шот дұрыс емес", "krem"),
+    ("en", "The utility company overcharged my electricity bill again", "krem"),
     # Russian
     ("ru", "Продавец отказался менять куртку, хотя прошла всего неделя и я её не надевала", "kzpp"),
     ("ru", "Кафе не выбивает чеки уже полгода, говорят касса на ремонте", "kgd"),
