@@ -44,6 +44,8 @@ class Container:
     notifier: Notifier | None = None
     channels: ChannelDirectory | None = None
     parking: ParkingLot | None = None
+    # The routing classifier (chalicelib/domain/classifier.py); None: the rule-only router.
+    router_model: object | None = None
 
     def poller(self):
         """What every work-queue read needs: the store, the clock, the cursor secret and the settle lag."""
@@ -88,8 +90,25 @@ def container() -> Container:
             contacts=DynamoContactVault(), routing_examples=DynamoRoutingExamples(),
             counters=DynamoCounters(), ledger=DynamoLedger(), notifier=_Lazy(lambda: _notifier(settings)),
             channels=DynamoChannels(), parking=_Lazy(lambda: _parking(settings)),
+            router_model=_router_model(),
         )
     return _container
+
+
+def _router_model():
+    """The shipped classifier, loaded once per process. If its data file is missing or unreadable (a broken
+    package), complaints are still routed, by the rules alone, and the error is logged: a consumer is never
+    refused because of the model. tests/unit/test_classifier.py proves the shipped file loads."""
+    try:
+        from chalicelib.domain.classifier import load_model
+
+        return load_model()
+    except (ImportError, OSError, ValueError, KeyError) as exc:
+        import logging
+
+        logging.getLogger("qalqan").error("routing model unavailable, routing by rules only",
+                                          extra={"error": exc.__class__.__name__})
+        return None
 
 
 def _notifier(settings: Settings):

@@ -84,8 +84,10 @@ class FakeComplaints:
             return saved
 
     def _partition(self, queue, complaint):
+        second = complaint.secondary_agencies[0] if complaint.secondary_agencies else None
         return {"agency": complaint.agency_id, "agency_region": f"{complaint.agency_id}#{complaint.region}",
-                "business": complaint.business_bin}[queue]
+                "business": complaint.business_bin, "secondary": second,
+                "secondary_region": f"{second}#{complaint.region}" if second else None}[queue]
 
     def changes(self, queue, partition, *, after, until, limit, statuses=None):
         rows = sorted((c for c in self.items.values() if self._partition(queue, c) == partition

@@ -120,6 +120,8 @@ _QUEUE_INDEX = {
     "agency": ComplaintTable.agency_queue,
     "agency_region": ComplaintTable.agency_region_queue,
     "business": ComplaintTable.business_queue,
+    "secondary": ComplaintTable.secondary_queue,
+    "secondary_region": ComplaintTable.secondary_region_queue,
 }
 
 
@@ -209,15 +211,14 @@ class DynamoComplaints:
                                   key_id=e.key_id, from_status=e.from_status, to_status=e.to_status)
                       for e in c.timeline],
             fingerprint=c.fingerprint,
+            secondary_agencies=list(c.secondary_agencies) or None,
+            secondary_agency=c.secondary_agencies[0] if c.secondary_agencies else None,
+            secondary_agency_region=f"{c.secondary_agencies[0]}#{c.region}" if c.secondary_agencies else None,
         )
 
     @staticmethod
     def _to_domain(item: ComplaintTable) -> Complaint:
-        r = item.routing
-        routing = RoutingDecision(
-            agency_id=r["agency"], method=r["method"], confidence=r["confidence"], version=r["version"],
-            explanation=r["explanation"], matched=tuple(r.get("matched", ())),
-        )
+        routing = RoutingDecision.from_dict(item.routing)
         response = feedback = resolution = None
         if item.business_response is not None:
             b = item.business_response
@@ -247,6 +248,7 @@ class DynamoComplaints:
             fingerprint=item.fingerprint, business_response=response, feedback=feedback, resolution=resolution,
             flags=Flags(business_overdue=bool(item.business_overdue), agency_overdue=bool(item.agency_overdue)),
             version=item.version or 0,
+            secondary_agencies=tuple(item.secondary_agencies or ()),
         )
 
 

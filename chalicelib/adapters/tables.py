@@ -122,6 +122,20 @@ class BusinessQueue(GlobalSecondaryIndex):
     change_key = UnicodeAttribute(range_key=True)
 
 
+class SecondaryQueue(GlobalSecondaryIndex):
+    """Sparse: complaints that also concern a second body, in that body's queue (read-only there)."""
+    Meta = _index_meta("secondary_queue")
+    secondary_agency = UnicodeAttribute(hash_key=True)
+    change_key = UnicodeAttribute(range_key=True)
+
+
+class SecondaryRegionQueue(GlobalSecondaryIndex):
+    """The same for a regional department: key `<agency>#<region>`."""
+    Meta = _index_meta("secondary_region_queue")
+    secondary_agency_region = UnicodeAttribute(hash_key=True)
+    change_key = UnicodeAttribute(range_key=True)
+
+
 class OpenByDue(GlobalSecondaryIndex):
     """Sparse: only open complaints with a deadline still to watch carry `open_bucket`, so the deadline
     sweeper reads just those, earliest deadline first."""
@@ -172,10 +186,16 @@ class ComplaintTable(Model):
     agency_overdue = BooleanAttribute(default=False)
     timeline = ListAttribute(of=TimelineMap, default=list)
     fingerprint = UnicodeAttribute(default="")
+    secondary_agencies = ListAttribute(of=UnicodeAttribute, null=True)
+    # index keys of the first secondary agency (one is what the policy gives; the list allows more later)
+    secondary_agency = UnicodeAttribute(null=True)
+    secondary_agency_region = UnicodeAttribute(null=True)
     agency_queue = AgencyQueue()
     agency_region_queue = AgencyRegionQueue()
     business_queue = BusinessQueue()
     open_by_due = OpenByDue()
+    secondary_queue = SecondaryQueue()
+    secondary_region_queue = SecondaryRegionQueue()
 
 
 class ApiKeyTable(Model):

@@ -13,11 +13,14 @@ CORS = cors_for_web("X-Request-Id")  # the consoles may be served from another o
 QUEUE_MAX = 100
 
 
-def _detail(complaint, c):
+def _detail(complaint, c, principal):
     from chalicelib.services.cases import contact_for
 
-    return presenters.case_detail(complaint, c.catalog, role="agency",
-                                  contact=contact_for(complaint, contacts=c.contacts))
+    # A second body reads the case to act on its own part, but the complainant's contact is the
+    # handling agency's: it is not shown to the second body.
+    handling = complaint.agency_id == principal.agency_id
+    return presenters.case_detail(complaint, c.catalog, role="agency" if handling else "agency_secondary",
+                                  contact=contact_for(complaint, contacts=c.contacts) if handling else None)
 
 
 @json_route(agency_api, "/complaints", cors=CORS, role="agency")
@@ -37,7 +40,7 @@ def case(complaint_id, principal):
     from chalicelib.services.cases import case_for_agency
 
     c = container()
-    return _detail(case_for_agency(principal, complaint_id, complaints=c.complaints), c)
+    return _detail(case_for_agency(principal, complaint_id, complaints=c.complaints), c, principal)
 
 
 @json_route(agency_api, "/complaints/{complaint_id}/status", methods=("POST",), cors=CORS, role="agency")
@@ -47,7 +50,8 @@ def change_status(complaint_id, principal):
 
     c = container()
     command = schemas.status_command(read_json(agency_api.current_request, max_bytes=c.settings.max_body_bytes))
-    return _detail(agency_action(principal, complaint_id, command, complaints=c.complaints, clock=c.clock), c)
+    return _detail(agency_action(principal, complaint_id, command, complaints=c.complaints, clock=c.clock), c,
+                   principal)
 
 
 @json_route(agency_api, "/complaints/{complaint_id}/reroute", methods=("POST",), cors=CORS, role="agency")

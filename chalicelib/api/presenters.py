@@ -63,12 +63,19 @@ def business_admin(business: Business) -> dict:
 
 
 def routing_preview(decision: RoutingDecision, catalog: Catalog) -> dict:
+    """Where a complaint would go. When the router is unsure, `needs_category` asks the form to let the
+    consumer pick one of `candidates` (the likeliest categories, best first) before sending; sent without
+    one, it would go to the coordinating body's triage (`agency`), with `suggested` as the evidence's pick."""
     return {
         "agency": agency(catalog, decision.agency_id),
         "confidence": decision.confidence,
         "method": decision.method,
         "explanation": decision.explanation,
         "version": decision.version,
+        "needs_category": decision.needs_category,
+        "candidates": [_names(catalog.categories, cat) for cat in decision.candidates if cat in catalog.categories],
+        "suggested": agency(catalog, decision.suggested) if decision.suggested in catalog.agencies else None,
+        "secondary_agencies": [agency(catalog, a) for a in decision.secondary if a in catalog.agencies],
     }
 
 
@@ -79,6 +86,7 @@ def complaint_created(complaint: Complaint, token: str, status_url: str, catalog
         "status": complaint.status,
         "kind": complaint.kind,
         "agency": agency(catalog, complaint.agency_id),
+        "secondary_agencies": [agency(catalog, a) for a in complaint.secondary_agencies if a in catalog.agencies],
         "routing": {"method": complaint.routing.method, "confidence": complaint.routing.confidence},
         "status_url": status_url,
     }
@@ -144,6 +152,7 @@ def case_summary(c: Complaint, catalog: Catalog) -> dict:
         "category": _names(catalog.categories, c.category), "sector": _names(catalog.sectors, c.sector),
         "region": {"code": c.region, "name": dict(region.name) if region else None},
         "agency": agency(catalog, c.agency_id), "business": {"name": c.business_name, "bin": c.business_bin},
+        "secondary_agencies": [agency(catalog, a) for a in c.secondary_agencies if a in catalog.agencies],
         "outlet": _outlet_ref(c), "excerpt": c.text[:160],
         "business_due_at": _iso(c.business_due_at), "agency_due_at": _iso(c.agency_due_at),
         "flags": _flags(c), "overdue": c.flags.business_overdue or c.flags.agency_overdue,
@@ -180,9 +189,11 @@ def case_detail(c: Complaint, catalog: Catalog, *, role: str, contact: Contact |
         "timeline": _timeline(c, catalog, audit=True), "version": c.version,
         "actions": allowed_actions(c, role),
     }
-    if role == "agency":
+    if role in ("agency", "agency_secondary"):
         body["routing"] = {"method": c.routing.method, "confidence": c.routing.confidence,
-                           "explanation": c.routing.explanation, "version": c.routing.version}
+                           "explanation": c.routing.explanation, "version": c.routing.version,
+                           "model_version": c.routing.model_version, "suggested": c.routing.suggested}
+        body["role"] = "handling" if role == "agency" else "secondary"
     return body
 
 
@@ -197,6 +208,7 @@ def complaint_for_holder(complaint: Complaint, catalog: Catalog) -> dict:
         "created_at": _iso(complaint.created_at),
         "updated_at": _iso(complaint.updated_at),
         "agency": agency(catalog, complaint.agency_id),
+        "secondary_agencies": [agency(catalog, a) for a in complaint.secondary_agencies if a in catalog.agencies],
         "outlet": _outlet_ref(complaint),
         "business": {"name": complaint.business_name},
         "category": _names(catalog.categories, complaint.category),

@@ -64,7 +64,8 @@ def file_complaint(*, complaint_id: str, now: datetime, rules: DeadlineRules, ro
     kind = kind_for(identified=identified, agency_id=routing.agency_id)
     complaint = Complaint(
         id=complaint_id, created_at=now, updated_at=now, status=R, kind=kind, identified=identified,
-        routing=routing, agency_id=routing.agency_id, business_due_at=rules.business_due(now),
+        routing=routing, agency_id=routing.agency_id,
+        secondary_agencies=tuple(a for a in routing.secondary if a != routing.agency_id), business_due_at=rules.business_due(now),
         agency_due_at=rules.agency_due(now) if kind == "appeal" else None,
         timeline=(
             TimelineEntry(at=now, type="submitted", actor=str(CONSUMER)),
@@ -334,6 +335,7 @@ def transition(complaint: Complaint, command, *, actor: Actor, now: datetime,
         entry = _entry(now, "rerouted", actor, c, to, note=reason, agency_id=command.agency_id)
         # The receiving body's term runs from when it gets the case; its overdue flag starts afresh.
         return (_next(c, to, now, entry, agency_id=command.agency_id, kind=kind,
+                      secondary_agencies=tuple(a for a in c.secondary_agencies if a != command.agency_id),
                       agency_due_at=rules.agency_due(now) if kind == "appeal" else None,
                       flags=replace(c.flags, agency_overdue=False)),
                 (ComplaintRerouted(cid, now, c.agency_id, command.agency_id),))

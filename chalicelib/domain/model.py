@@ -175,6 +175,9 @@ class Complaint:
     resolution: Resolution | None = None
     flags: Flags = Flags()
     version: int = 0          # optimistic lock: 0 = never stored; each save expects the stored version
+    # Other bodies the complaint plainly also concerns (no receipt AND overcharging): they see it in their
+    # queues, read-only, and are notified; the handling agency stays `agency_id`.
+    secondary_agencies: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:

@@ -18,6 +18,7 @@ counts 1.5 times its weight.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +28,8 @@ from typing import Mapping
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.text import normalise
 
-__all__ = ["RoutingDecision", "RuleSet", "Rule", "load_rules", "route", "score_text", "RULES_PATH"]
+__all__ = ["RoutingDecision", "RuleSet", "Rule", "load_rules", "route", "route_rules", "score_text", "RULES_PATH",
+           "sector_prior", "ASK_THRESHOLD", "TRIAGE_AGENCY"]
 
 RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "routing_rules.json"
 
@@ -51,14 +53,19 @@ _UNFOLDED = re.compile(r"[A-ZА-ЯЁәғқңөұүһіё]")
 @dataclass(frozen=True)
 class RoutingDecision:
     agency_id: str
-    method: str        # "category" | "rules" | "sector" | "default"
+    method: str        # which source won: "category" | "rules" | "model" | "rules+model" | "sector" | "triage" | "default"
     confidence: float  # 0.0..1.0, rounded to 2 decimals
-    version: str       # routing-rules version + catalogue version
-    explanation: str   # short English audit text
+    version: str       # routing-rules version + model version + catalogue version
+    explanation: str   # short English audit text: the evidence, in words
     matched: tuple[str, ...]  # ids of the rules that fired
+    secondary: tuple[str, ...] = ()      # another body the complaint plainly also concerns (at most one)
+    needs_category: bool = False         # unsure: the form should ask the consumer for a category
+    candidates: tuple[str, ...] = ()     # the likeliest categories to ask about, best first
+    model_version: str | None = None     # the classifier that was consulted, if any
+    suggested: str | None = None         # triage: the agency the evidence pointed to
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "agency": self.agency_id,
             "method": self.method,
             "confidence": self.confidence,
@@ -66,6 +73,24 @@ class RoutingDecision:
             "explanation": self.explanation,
             "matched": list(self.matched),
         }
+        if self.secondary:
+            out["secondary"] = list(self.secondary)
+        if self.needs_category:
+            out["needs_category"] = True
+            out["candidates"] = list(self.candidates)
+        if self.model_version:
+            out["model_version"] = self.model_version
+        if self.suggested:
+            out["suggested"] = self.suggested
+        return out
+
+    @classmethod
+    def from_dict(cls, r: Mapping) -> "RoutingDecision":
+        return cls(agency_id=r["agency"], method=r["method"], confidence=r["confidence"], version=r["version"],
+                   explanation=r["explanation"], matched=tuple(r.get("matched", ())),
+                   secondary=tuple(r.get("secondary", ())), needs_category=bool(r.get("needs_category")),
+                   candidates=tuple(r.get("candidates", ())), model_version=r.get("model_version"),
+                   suggested=r.get("suggested"))
 
 
 @dataclass(frozen=True)
@@ -193,9 +218,10 @@ def _rules_confidence(best: float, second: float) -> float:
     return min(0.95, max(0.35, 0.3 + 0.35 * margin + 0.3 * strength))
 
 
-def route(*, text: str, category: str | None = None, sector: str | None = None, catalog: Catalog,
-          rules: RuleSet) -> RoutingDecision:
-    """Decide which agency handles a complaint with the given rule set; every decision says how and why."""
+def route_rules(*, text: str, category: str | None = None, sector: str | None = None, catalog: Catalog,
+                rules: RuleSet) -> RoutingDecision:
+    """The first router, rules only (kept for comparison in `make route-eval`, and as the fallback when no
+    classifier is available); every decision says how and why."""
     version = f"rules:{rules.version};catalog:{catalog.version}"
     hits = [h for h in _hits(text or "", rules) if h.rule.agency in catalog.agencies]
     ranked = _ranked(_scores(hits), hits)
@@ -237,3 +263,167 @@ def route(*, text: str, category: str | None = None, sector: str | None = None, 
         return decision(sector_obj.default_agency, "sector", CONF_SECTOR,
                         f"no rule matched; sector '{sector_obj.id}' default -> {sector_obj.default_agency}")
     return decision(DEFAULT_AGENCY, "default", CONF_DEFAULT, f"no rule matched; default -> {DEFAULT_AGENCY}")
+
+
+# --- the policy: the consumer's category, strong rules, the classifier and the outlet's sector --------------
+#
+#   1. A category the consumer chose (not "other") decides through the category x sector table, unless the
+#      text says plainly that it is another body's case: a strong rule (one full-weight phrase, at least twice
+#      the table agency's rule score) AND the combined text evidence >= OVERRIDE_POSTERIOR for that body, with
+#      the table's agency under OVERRIDE_FLOOR. Then the text wins ("strong text beats a wrong category");
+#      anything weaker keeps the category ("a chosen category beats weak text evidence"), and a strong
+#      second signal becomes a secondary agency.
+#   2. Without a category: the classifier's probabilities, times the sector prior, times exp(RULE_BETA x rule
+#      score), renormalised: one posterior over agencies. The top agency wins; `method` says which source
+#      carried it (the rules, the model, both, or the sector prior when it changed the answer).
+#   3. Below ASK_THRESHOLD the decision is unsure: the preview returns `needs_category` with the likeliest
+#      categories, and a complaint sent without a category goes to TRIAGE_AGENCY (the coordinating body,
+#      which reroutes) with the suggestion recorded.
+#   4. A second body is added as `secondary` when the text plainly concerns it too: its own strong rule and a
+#      posterior >= SECONDARY_POSTERIOR.
+
+TRIAGE_AGENCY = DEFAULT_AGENCY
+RULE_BETA = 0.35              # per rule-score point: a full-weight rule (4) multiplies the odds by ~4
+PRIOR_DEFAULT = 2.0           # the sector's default body, when it is a specialised one (telecom -> mindigital)
+PRIOR_FOREIGN = 0.5           # a specialised body outside its sectors: a taxi is not a pharmacy
+ASK_THRESHOLD = 0.45          # see docs/routing.md: chosen on the held-out reliability curve
+OVERRIDE_POSTERIOR = 0.85
+OVERRIDE_FLOOR = 0.05
+SECONDARY_POSTERIOR = 0.12
+SECONDARY_MIN_SCORE = 3.0     # a second body needs a rule of its own that fired (any rule of weight >= 3)
+OVERRIDE_MODEL = 0.6          # ... and the classifier alone must lean the same way
+_TOP_FEATURES = 3
+
+
+def sector_prior(catalog: Catalog, sector: str | None) -> dict[str, float]:
+    """Multipliers per agency for an outlet's sector. A specialised sector's default body counts double
+    (a telecom outlet: mindigital); a body that only handles some sectors (derived from the catalogue: the
+    sectors it is the default of, or that a category sends to it) counts half elsewhere (a taxi is not a
+    pharmacy); the rest count once. kzpp, the default of most sectors, gets no boost: it is the catch-all,
+    and boosting it would pull every specialised case back to it. No sector: no prior."""
+    if not sector or sector not in catalog.sectors or sector == "other":
+        return {a: 1.0 for a in catalog.agencies}
+    home: dict[str, set[str]] = {}
+    for sec in catalog.sectors.values():
+        if sec.default_agency != DEFAULT_AGENCY:
+            home.setdefault(sec.default_agency, set()).add(sec.id)
+    for cat in catalog.categories.values():
+        for sec_id, agency in cat.sector_agency.items():
+            if agency != DEFAULT_AGENCY:
+                home.setdefault(agency, set()).add(sec_id)
+    default = catalog.sectors[sector].default_agency
+    prior = {}
+    for agency in catalog.agencies:
+        if agency == default and default != DEFAULT_AGENCY:
+            prior[agency] = PRIOR_DEFAULT
+        elif agency in home and sector not in home[agency]:
+            prior[agency] = PRIOR_FOREIGN
+        else:
+            prior[agency] = 1.0
+    return prior
+
+
+def _normalised(weights: Mapping[str, float]) -> dict[str, float]:
+    total = sum(weights.values())
+    return {a: w / total for a, w in weights.items()} if total > 0 else dict(weights)
+
+
+def _candidates(catalog: Catalog, ranked: list[tuple[str, float]], hits: list[_Hit], sector: str | None,
+                limit: int = 3) -> tuple[str, ...]:
+    """The categories to ask about: for each of the likeliest agencies, the category its strongest rule names,
+    else the first category the table sends to it for this sector."""
+    out: list[str] = []
+    for agency, _ in ranked:
+        named = [h.rule.id.split(".", 1)[1] for h in sorted(hits, key=lambda h: -h.score)
+                 if h.rule.agency == agency and "." in h.rule.id]
+        options = [c for c in named if c in catalog.categories]
+        # the body's own categories first (medicines for kmfk), then those the sector sends to it
+        options += [c.id for c in catalog.categories.values() if c.id != OTHER_CATEGORY and c.default_agency == agency
+                    and c.agency_for(sector) == agency]
+        options += [c.id for c in catalog.categories.values() if c.id != OTHER_CATEGORY and c.agency_for(sector) == agency]
+        for cat_id in options:
+            if cat_id not in out:
+                out.append(cat_id)
+                break
+        if len(out) >= limit:
+            break
+    return tuple(out)
+
+
+def _evidence(prediction, agency: str) -> str:
+    words = prediction.features(agency, k=_TOP_FEATURES)
+    return f"{agency} {prediction.probs.get(agency, 0.0):.2f}" + (f" ({', '.join(repr(w) for w in words)})" if words else "")
+
+
+def route(*, text: str, category: str | None = None, sector: str | None = None, catalog: Catalog,
+          rules: RuleSet, model=None) -> RoutingDecision:
+    """Which agency handles a complaint, and how sure that is. Without a classifier, the rule-only router."""
+    if model is None:
+        return route_rules(text=text, category=category, sector=sector, catalog=catalog, rules=rules)
+    version = f"rules:{rules.version};model:{model.version};catalog:{catalog.version}"
+    hits = [h for h in _hits(text or "", rules) if h.rule.agency in catalog.agencies]
+    rule_scores = _scores(hits)
+    ranked_rules = _ranked(rule_scores, hits)
+    matched = tuple(h.rule.id for h in sorted(hits, key=lambda h: (-h.score, h.rule.id)))
+    prediction = model.predict(normalise(text or ""))
+    prior = sector_prior(catalog, sector)
+    probs = {a: max(prediction.probs.get(a, 0.0), 1e-6) for a in catalog.agencies}
+    text_only = _normalised({a: p * math.exp(RULE_BETA * rule_scores.get(a, 0.0)) for a, p in probs.items()})
+    posterior = _normalised({a: p * prior[a] for a, p in text_only.items()})
+    ranked = sorted(posterior.items(), key=lambda kv: (-kv[1], kv[0] == DEFAULT_AGENCY, kv[0]))
+    best, best_p = ranked[0]
+    model_best = max(probs, key=probs.get)
+    rules_best, rules_score = ranked_rules[0] if ranked_rules else (None, 0.0)
+    strong = {a for a, score in rule_scores.items() if score >= CONFLICT_MIN_SCORE}
+
+    def evidence_text() -> str:
+        parts = [f"model {model.version}: " + ", ".join(_evidence(prediction, a) for a, _ in
+                                                       sorted(probs.items(), key=lambda kv: -kv[1])[:2])]
+        if hits:
+            parts.append(f"rules: {_describe(hits)}")
+        if sector and any(v != 1.0 for v in prior.values()):
+            parts.append(f"sector '{sector}' prior")
+        parts.append("posterior " + ", ".join(f"{a} {p:.2f}" for a, p in ranked[:3]))
+        return "; ".join(parts)
+
+    def secondary_for(primary: str) -> tuple[str, ...]:
+        others = [a for a, p in ranked if a != primary and rule_scores.get(a, 0.0) >= SECONDARY_MIN_SCORE
+                  and p >= SECONDARY_POSTERIOR]
+        return tuple(others[:1])
+
+    def decision(agency: str, method: str, confidence: float, explanation: str, **extra) -> RoutingDecision:
+        return RoutingDecision(agency_id=agency, method=method, confidence=round(min(confidence, 0.99), 2),
+                               version=version, explanation=explanation, matched=matched,
+                               model_version=model.version, **extra)
+
+    cat = catalog.categories.get(category) if category and category != OTHER_CATEGORY else None
+    table_agency = cat.agency_for(sector) if cat else None
+    if cat and table_agency:
+        table = f"category '{cat.id}' -> {table_agency}"
+        text_best, text_p = max(text_only.items(), key=lambda kv: kv[1])
+        if (text_best != table_agency and text_best in strong and text_p >= OVERRIDE_POSTERIOR
+                and probs.get(text_best, 0.0) >= OVERRIDE_MODEL
+                and rule_scores.get(table_agency, 0.0) * 2 <= rule_scores[text_best]
+                and text_only.get(table_agency, 0.0) < OVERRIDE_FLOOR):
+            return decision(text_best, "rules+model", text_p, f"the text overrides {table}: {evidence_text()}")
+        agrees = text_best == table_agency
+        return decision(table_agency, "category", CONF_CATEGORY_AGREES if agrees else CONF_CATEGORY,
+                        f"{table}; {'text agrees' if agrees else 'text'}: {evidence_text()}",
+                        secondary=secondary_for(table_agency))
+
+    if best == rules_best and best == model_best:
+        method = "rules+model"
+    elif best == rules_best and best in strong:
+        method = "rules"
+    elif best == model_best:
+        method = "model"
+    elif best == max(text_only, key=text_only.get):
+        method = "rules+model"
+    else:
+        method = "sector"  # the outlet's sector tipped the balance
+    if best_p < ASK_THRESHOLD:
+        return decision(TRIAGE_AGENCY, "triage", best_p,
+                        f"unsure (best {best} {best_p:.2f} < {ASK_THRESHOLD}): triage by {TRIAGE_AGENCY}; "
+                        f"{evidence_text()}", needs_category=True,
+                        candidates=_candidates(catalog, ranked[:3], hits, sector), suggested=best)
+    return decision(best, method, best_p, evidence_text(), secondary=secondary_for(best))

@@ -98,21 +98,32 @@ def agency_queue(principal: Principal, *, poller: Poller, status: str | None, re
             raise ValidationFailed("Some fields are invalid.", fields=field_error("region", "unknown_region", "no such region"))
         if not principal.sees_region(region):
             raise Forbidden("This key may not read that region's queue.")
-        partitions = [("agency_region", f"{principal.agency_id}#{region}")]
+        partitions = [("agency_region", f"{principal.agency_id}#{region}"),
+                      ("secondary_region", f"{principal.agency_id}#{region}")]
     elif principal.regions:
-        partitions = [("agency_region", f"{principal.agency_id}#{r}") for r in sorted(principal.regions)]
+        partitions = [(queue, f"{principal.agency_id}#{r}") for r in sorted(principal.regions)
+                      for queue in ("agency_region", "secondary_region")]
     else:
-        partitions = [("agency", principal.agency_id)]
+        # the cases it handles, and those that also concern it (a second body, read-only)
+        partitions = [("agency", principal.agency_id), ("secondary", principal.agency_id)]
     binding = f"agency:{principal.agency_id}:{','.join(sorted(principal.regions))}:{region or ''}"
     return poller.poll(partitions, binding=binding, status=status, cursor=cursor, limit=limit)
 
 
 def case_for_agency(principal: Principal, complaint_id: str, *, complaints: ComplaintRepository,
-                    consistent: bool = False) -> Complaint:
+                    consistent: bool = False, handling: bool = False) -> Complaint:
+    """The case, if the caller's agency handles it, or (for reading, unless `handling`) if the complaint also
+    concerns it as a secondary body; within the caller's regions either way."""
     complaint = _load(complaint_id, complaints, consistent=consistent)
-    if complaint is None or complaint.agency_id != principal.agency_id or not principal.sees_region(complaint.region):
+    if complaint is None or not principal.sees_region(complaint.region):
         raise _not_found()
-    return complaint
+    if complaint.agency_id == principal.agency_id:
+        return complaint
+    if principal.agency_id in complaint.secondary_agencies:
+        if handling:
+            raise Forbidden("This complaint is handled by another agency; yours is informed as a second body.")
+        return complaint
+    raise _not_found()
 
 
 def contact_for(complaint: Complaint, *, contacts: ContactVault, for_business: bool = False) -> Contact | None:
@@ -134,7 +145,7 @@ def act(complaint: Complaint, command, *, actor: Actor, complaints: ComplaintRep
 
 def agency_action(principal: Principal, complaint_id: str, command, *, complaints: ComplaintRepository,
                   clock: Clock) -> Complaint:
-    complaint = case_for_agency(principal, complaint_id, complaints=complaints, consistent=True)
+    complaint = case_for_agency(principal, complaint_id, complaints=complaints, consistent=True, handling=True)
     stored, _ = act(complaint, command, actor=principal.actor, complaints=complaints, clock=clock)
     return stored
 
@@ -142,7 +153,7 @@ def agency_action(principal: Principal, complaint_id: str, command, *, complaint
 def reroute(principal: Principal, complaint_id: str, command: Reroute, *, complaints: ComplaintRepository,
             examples: RoutingExampleRepository, rules: DeadlineRules, agencies, clock: Clock) -> Complaint:
     """Send the case to the body that handles it; the correction is kept as a labelled router example."""
-    complaint = case_for_agency(principal, complaint_id, complaints=complaints, consistent=True)
+    complaint = case_for_agency(principal, complaint_id, complaints=complaints, consistent=True, handling=True)
     now = clock.now()
     updated, _ = transition(complaint, command, actor=principal.actor, now=now, rules=rules, agencies=agencies)
     # The example goes first, keyed by the case and the moment: if the save then loses a race, nothing

@@ -87,11 +87,12 @@ def resolve_seller(cmd: SubmitComplaint, *, outlets: OutletRepository, businesse
 
 
 def preview_routing(*, text: str, category: str | None, outlet_code: str | None, sector: str | None = None,
-                    outlets: OutletRepository, catalog: Catalog, routing_rules: RuleSet) -> RoutingDecision:
+                    outlets: OutletRepository, catalog: Catalog, routing_rules: RuleSet,
+                    model=None) -> RoutingDecision:
     """Route exactly as a submission would, storing nothing: the outlet's sector, or the sector a
     consumer without a sticker gave (a submission without one uses "other")."""
     sector = find_outlet(outlet_code, outlets=outlets).sector if outlet_code else (sector or "other")
-    return route(text=text, category=category, sector=sector, catalog=catalog, rules=routing_rules)
+    return route(text=text, category=category, sector=sector, catalog=catalog, rules=routing_rules, model=model)
 
 
 def contact_ref(secret: str, complaint_id: str, request_digest: str) -> str:
@@ -104,7 +105,8 @@ def contact_ref(secret: str, complaint_id: str, request_digest: str) -> str:
 
 def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, businesses: BusinessRepository,
                      complaints: ComplaintRepository, contacts: ContactVault, catalog: Catalog,
-                     rules: DeadlineRules, routing_rules: RuleSet, secret: str, clock: Clock) -> Submission:
+                     rules: DeadlineRules, routing_rules: RuleSet, secret: str, clock: Clock,
+                     model=None) -> Submission:
     """Validate the seller, route, and store the complaint in one conditional write.
 
     With an Idempotency-Key the complaint id is derived from the key, so a retry hits the same item:
@@ -126,7 +128,8 @@ def submit_complaint(cmd: SubmitComplaint, *, outlets: OutletRepository, busines
             if existing is not None:
                 return _replayed(same_request(existing, digest, what="complaint"), secret)
         raise
-    decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog, rules=routing_rules)
+    decision = route(text=cmd.text, category=cmd.category, sector=seller.sector, catalog=catalog, rules=routing_rules,
+                     model=model)
     now = clock.now()
     contact = cmd.contact if cmd.contact and not cmd.contact.is_empty() else None
     complaint = _new_complaint(complaint_id, cmd, seller, decision, now, rules, digest, contact)

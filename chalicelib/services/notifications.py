@@ -146,6 +146,45 @@ def agency_webhook(envelope, c) -> Message | None:
     return _webhook(envelope, c, agency_owner(agency_id), "agency", agency_body(envelope, c, agency_id))
 
 
+def _secondary_target(envelope) -> str | None:
+    """A new complaint that also concerns a second body (no receipt AND overcharging): that body."""
+    complaint = envelope.complaint
+    if isinstance(envelope.event, ev.ComplaintSubmitted) and complaint.secondary_agencies:
+        return complaint.secondary_agencies[0]
+    return None
+
+
+def _secondary_body(envelope, c, agency_id: str) -> dict:
+    body = agency_body(envelope, c, agency_id)
+    body.update(event="complaint.secondary", role="secondary", handling_agency=envelope.complaint.agency_id)
+    return body
+
+
+def secondary_agency_topic(envelope, c) -> Message | None:
+    """ComplaintSubmitted with a secondary agency -> the topic, for that agency: the case is in its queue
+    (read-only there); the handling agency is named so the two can coordinate."""
+    agency_id = _secondary_target(envelope)
+    topic = c.settings.notifications_topic_arn
+    if agency_id is None or not topic:
+        return None
+    body = _secondary_body(envelope, c, agency_id)
+    complaint = envelope.complaint
+    return Message(
+        channel="sns", audience="agency", to=topic, complaint_id=complaint.id, template="agency.complaint.secondary",
+        language="", body=_json(body), subject=f"Qalqan complaint.secondary {complaint.id}",
+        attributes={"audience": "agency", "agency": agency_id, "region": complaint.region,
+                    "category": complaint.category or "none", "event": body["event"], "role": "secondary"},
+        idempotency_key=envelope.event_id,
+    )
+
+
+def secondary_agency_webhook(envelope, c) -> Message | None:
+    agency_id = _secondary_target(envelope)
+    if agency_id is None:
+        return None
+    return _webhook(envelope, c, agency_owner(agency_id), "agency", _secondary_body(envelope, c, agency_id))
+
+
 # --- businesses ---------------------------------------------------------------------------------------------
 def _for_business(envelope) -> bool:
     """Only a new complaint, and only about a business registered here: an unregistered seller has no

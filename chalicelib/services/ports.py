@@ -8,7 +8,7 @@ from typing import Iterator, Mapping, Protocol, Sequence
 
 from chalicelib.domain.model import ApiKey, Business, Complaint, Contact, Outlet, RoutingExample
 
-QUEUES = ("agency", "agency_region", "business")
+QUEUES = ("agency", "agency_region", "business", "secondary", "secondary_region")
 
 
 class Clock(Protocol):

@@ -29,10 +29,13 @@ BUSINESS_TOPIC = Reaction("business_topic", notifications.business_topic, "messa
 BUSINESS_WEBHOOK = Reaction("business_webhook", notifications.business_webhook, "message")
 BUSINESS_EMAIL = Reaction("business_email", notifications.business_email, "message")
 CONSUMER = Reaction("consumer", notifications.consumer, "message")
+SECONDARY_TOPIC = Reaction("secondary_agency_topic", notifications.secondary_agency_topic, "message")
+SECONDARY_WEBHOOK = Reaction("secondary_agency_webhook", notifications.secondary_agency_webhook, "message")
 
 REGISTRY: dict[type, tuple[Reaction, ...]] = {
     ev.ComplaintChanged: (RATINGS, ANALYTICS),
-    ev.ComplaintSubmitted: (BUSINESS_TOPIC, BUSINESS_WEBHOOK, BUSINESS_EMAIL, CONSUMER),
+    ev.ComplaintSubmitted: (BUSINESS_TOPIC, BUSINESS_WEBHOOK, BUSINESS_EMAIL, CONSUMER, SECONDARY_TOPIC,
+                            SECONDARY_WEBHOOK),
     ev.ComplaintRouted: (AGENCY_TOPIC, AGENCY_WEBHOOK),
     ev.ComplaintRerouted: (AGENCY_TOPIC, AGENCY_WEBHOOK, CONSUMER),
     ev.BusinessResponded: (CONSUMER,),

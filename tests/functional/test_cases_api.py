@@ -23,8 +23,10 @@ TEXT = ("На кассе обсчитали: пробили молоко два�
 CONTACT = {"name": "Айгүл Сейтқали", "phone": "+7 701 123 45 67", "email": "aigul@example.kz"}
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 SUMMARY_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_at", "category", "sector", "region",
-                "agency", "business", "outlet", "excerpt", "business_due_at", "agency_due_at", "flags", "overdue"}
-TRACKING_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_at", "agency", "outlet", "business",
+                "agency", "business", "outlet", "excerpt", "business_due_at", "agency_due_at", "flags", "overdue",
+                "secondary_agencies"}
+TRACKING_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_at", "agency", "secondary_agencies",
+                 "outlet", "business",
                  "category", "routing", "contact_provided", "due_at", "business_due_at", "agency_due_at", "flags",
                  "business_response", "feedback", "can_give_feedback", "result", "rejection", "timeline"}
 

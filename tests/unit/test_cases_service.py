@@ -201,8 +201,9 @@ def test_given_two_regions_then_the_partitions_are_merged_in_change_order_and_cu
     page = agency_queue(REGIONAL, poller=poller, status=None, region=None, cursor=None, limit=3,
                         known_regions=REGIONS)
     # THEN it reads one partition per region, in a stable order, and gets the earliest three of the merge
-    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency_region", "kzpp#71"),
-                                                                    ("agency_region", "kzpp#75")]
+    assert [(q["queue"], q["partition"]) for q in repo.queries] == [
+        ("agency_region", "kzpp#71"), ("secondary_region", "kzpp#71"),
+        ("agency_region", "kzpp#75"), ("secondary_region", "kzpp#75")]
     assert all(q["limit"] == 3 for q in repo.queries)
     assert [c.id for c in page.items] == [c.id for c in made[:3]]
     # AND the cursor is the last returned item's position; the next page continues from there
@@ -275,7 +276,8 @@ def test_given_one_region_asked_then_only_its_partition_is_read_and_the_cursor_i
     _stored(repo, region="71")
     page = agency_queue(REGIONAL, poller=poller, status="open", region="75", cursor=None, limit=10,
                         known_regions=REGIONS)
-    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency_region", "kzpp#75")]
+    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency_region", "kzpp#75"),
+                                                                    ("secondary_region", "kzpp#75")]
     assert [c.id for c in page.items] == [item.id]
     assert _position(page.next_cursor, "agency:kzpp:71,75:75|open") == change_key(item)
 
@@ -285,14 +287,15 @@ def test_given_a_national_key_then_the_whole_agency_partition_is_read(repo, poll
     _stored(repo, agency_id="ktrm")
     page = agency_queue(NATIONAL, poller=poller, status=None, region=None, cursor=None, limit=10,
                         known_regions=REGIONS)
-    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency", "kzpp")]
+    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency", "kzpp"), ("secondary", "kzpp")]
     assert [c.id for c in page.items] == [mine.id]
     assert _position(page.next_cursor, "agency:kzpp::|") == change_key(mine)
 
 
 def test_given_a_national_key_asking_for_one_region_then_its_regional_partition_is_read(repo, poller):
     agency_queue(NATIONAL, poller=poller, status=None, region="79", cursor=None, limit=10, known_regions=REGIONS)
-    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency_region", "kzpp#79")]
+    assert [(q["queue"], q["partition"]) for q in repo.queries] == [("agency_region", "kzpp#79"),
+                                                                    ("secondary_region", "kzpp#79")]
 
 
 def test_given_a_business_key_then_its_queue_is_its_bin_and_the_cursor_is_bound_to_it(repo, poller):
