@@ -357,6 +357,33 @@ def replay_parked(limit: int) -> int:
     return 1 if result["still_failing"] else 0
 
 
+def export_corrections(out: Path) -> int:
+    """Agencies' reroutes as labelled examples for `tools/train_router.py --corrections`: JSON lines
+    {text, to_agency, from_agency, category, sector, at, complaint_id}. An example whose complaint has no
+    matching reroute in its timeline (a save that lost its race after the example was written) is skipped.
+    The export holds complaint texts: keep it where the complaints are kept, and delete it after training."""
+    from chalicelib.adapters.tables import RoutingExampleTable
+    from chalicelib.bootstrap import container
+
+    c = container()
+    written = skipped = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        for item in RoutingExampleTable.scan():  # a CLI export, never a request path
+            complaint = c.complaints.get(item.complaint_id)
+            happened = complaint is not None and any(
+                e.type == "rerouted" and e.agency_id == item.to_agency and abs((e.at - item.at).total_seconds()) < 1
+                for e in complaint.timeline)
+            if not happened:
+                skipped += 1
+                continue
+            fh.write(json.dumps({"text": item.text, "to_agency": item.to_agency, "from_agency": item.from_agency,
+                                 "category": item.category, "sector": item.sector, "at": item.at.isoformat(),
+                                 "complaint_id": item.complaint_id}, ensure_ascii=False) + "\n")
+            written += 1
+    print(f"wrote {written} correction(s) to {out}; skipped {skipped} without a matching reroute")
+    return 0
+
+
 def _defaults() -> tuple[str | None, str | None]:
     api, key = os.environ.get("QALQAN_API"), os.environ.get("QALQAN_ADMIN_KEY")
     demo = ROOT / ".local" / "demo.json"
@@ -397,7 +424,17 @@ def main(argv: list[str] | None = None) -> int:
     p_replay = sub.add_parser("replay-parked",
                               help="re-drive stream records parked in PARKED_QUEUE_URL (straight in AWS)")
     p_replay.add_argument("--limit", type=int, default=100, help="at most this many parked records (default 100)")
+    p_export = sub.add_parser("export-corrections",
+                              help="agencies' reroutes as training examples (JSON lines) for tools/train_router.py")
+    p_export.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "export-corrections":
+        from chalicelib.settings import ConfigurationError
+
+        try:
+            return export_corrections(args.out)
+        except ConfigurationError as exc:
+            p_export.error(f"the environment is not set up for DynamoDB: {exc}")
     if args.command in ("create-key", "revoke-key", "replay-parked"):
         from chalicelib.settings import ConfigurationError
 

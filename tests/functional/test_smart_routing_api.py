@@ -136,3 +136,29 @@ class _Later:
         from datetime import timedelta
 
         return self.clock.now() + timedelta(minutes=1)
+
+
+def test_reroutes_are_exported_as_training_examples_and_orphans_are_skipped(client, demo, services, tmp_path, capsys):
+    from datetime import datetime, timezone
+
+    from chalicelib.domain.model import RoutingExample
+    from tools.admin import main as admin
+
+    made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
+                                                    "text": "Продали просроченный кефир"},
+                            **{"Idempotency-Key": "export-0001-aaaa"}).body)
+    agency = made["agency"]["id"]
+    target = "kgd" if agency != "kgd" else "kzpp"
+    auth = {"Authorization": f"Bearer {demo['keys']['agencies'][agency]}"}
+    assert _post(client, f"/agency/complaints/{made['id']}/reroute", {"agency_id": target, "reason": "не наше"},
+                 **auth).status_code == 200
+    services.routing_examples.add(RoutingExample(  # an example whose save lost its race: no reroute happened
+        complaint_id=made["id"], at=datetime(2020, 1, 1, tzinfo=timezone.utc), text="x", category=None,
+        sector="grocery", from_agency=agency, to_agency="police", reason="r", routing_method="rules",
+        routing_version="v"))
+    out = tmp_path / "corrections.jsonl"
+    assert admin(["export-corrections", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["complaint_id"], r["to_agency"], r["from_agency"], r["text"]) for r in rows] == [
+        (made["id"], target, agency, "Продали просроченный кефир")]
+    assert "skipped 1" in capsys.readouterr().out
