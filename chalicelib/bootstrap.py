@@ -44,8 +44,14 @@ class Container:
     notifier: Notifier | None = None
     channels: ChannelDirectory | None = None
     parking: ParkingLot | None = None
-    # The routing classifier (chalicelib/domain/classifier.py); None: the rule-only router.
-    router_model: object | None = None
+    # The routing classifier (chalicelib/domain/classifier.py), loaded on first use by `routing_model()` so
+    # the QR resolver's cold start never reads it; None: the rule-only router.
+    router_model: object | None = "load"
+
+    def routing_model(self):
+        if isinstance(self.router_model, str) and self.router_model == "load":
+            self.router_model = _router_model()
+        return self.router_model
 
     def poller(self):
         """What every work-queue read needs: the store, the clock, the cursor secret and the settle lag."""
@@ -90,7 +96,6 @@ def container() -> Container:
             contacts=DynamoContactVault(), routing_examples=DynamoRoutingExamples(),
             counters=DynamoCounters(), ledger=DynamoLedger(), notifier=_Lazy(lambda: _notifier(settings)),
             channels=DynamoChannels(), parking=_Lazy(lambda: _parking(settings)),
-            router_model=_router_model(),
         )
     return _container
 

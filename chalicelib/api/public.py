@@ -47,7 +47,7 @@ def routing_preview():
     query = schemas.preview_query(read_json(_request(), max_bytes=c.settings.max_body_bytes))
     decision = preview_routing(text=query.text, category=query.category, outlet_code=query.outlet_code,
                                sector=query.sector, outlets=c.outlets, catalog=c.catalog,
-                               routing_rules=c.routing_rules, model=c.router_model)
+                               routing_rules=c.routing_rules, model=c.routing_model())
     return presenters.routing_preview(decision, c.catalog)
 
 
@@ -62,7 +62,7 @@ def submit_complaint():
     command = schemas.submit_command(read_json(request, max_bytes=c.settings.max_body_bytes), key=key)
     result = submit(command, outlets=c.outlets, businesses=c.businesses, complaints=c.complaints,
                     contacts=c.contacts, catalog=c.catalog, rules=c.rules, routing_rules=c.routing_rules,
-                    secret=c.settings.secret, clock=c.clock, model=c.router_model)
+                    secret=c.settings.secret, clock=c.clock, model=c.routing_model())
     complaint = result.complaint
     body = presenters.complaint_created(
         complaint, result.tracking_token, c.settings.status_url(complaint.id, result.tracking_token), c.catalog)
