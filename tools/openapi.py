@@ -50,18 +50,33 @@ BUSINESS = {"type": "object", "properties": {
     "status": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}
 ROUTING = {"type": "object", "properties": {
     "agency": {"$ref": "#/components/schemas/Agency"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-    "method": {"enum": ["category", "rules", "sector", "default"]}, "explanation": {"type": "string"},
-    "version": {"type": "string"}}}
+    "method": {"enum": ["category", "rules", "model", "rules+model", "sector", "triage", "default"],
+               "description": "which source won; triage: unsure, the coordinating body (kzpp) reroutes"},
+    "explanation": {"type": "string", "description": "the evidence in words: model version and top features, rules, "
+                                                     "sector prior, posterior"},
+    "version": {"type": "string"},
+    "needs_category": {"type": "boolean", "description": "unsure: ask the consumer for one of `candidates` before sending"},
+    "candidates": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"$ref": "#/components/schemas/I18n"}}},
+        "description": "the likeliest categories, best first (empty unless needs_category)"},
+    "suggested": {"oneOf": [{"$ref": "#/components/schemas/Agency"}, {"type": "null"}],
+                  "description": "triage: the body the evidence pointed to"},
+    "secondary_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"},
+                           "description": "other bodies the complaint plainly also concerns; they see it read-only and are informed"}}}
 CREATED = {"type": "object", "required": ["id", "tracking_token", "status", "agency", "routing", "status_url"], "properties": {
     "id": {"type": "string", "examples": ["EWDX192TKQH2"]}, "tracking_token": {"type": "string"},
     "status": {"type": "string", "examples": ["routed"]}, "kind": {"enum": ["appeal", "signal"]},
     "agency": {"$ref": "#/components/schemas/Agency"},
+    "secondary_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"},
+                           "description": "other bodies the complaint plainly also concerns; they see it read-only and are informed"},
     "routing": {"type": "object", "properties": {"method": {"type": "string"}, "confidence": {"type": "number"}}},
     "status_url": {"type": "string", "format": "uri"}}}
 STATUS = {"type": "object", "properties": {
     "id": {"type": "string"}, "status": {"type": "string"}, "status_label": {"$ref": "#/components/schemas/I18n"},
     "kind": {"enum": ["appeal", "signal"]}, "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"}, "agency": {"$ref": "#/components/schemas/Agency"},
+    "secondary_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"},
+                           "description": "other bodies the complaint plainly also concerns; they see it read-only and are informed"},
     "outlet": {"type": ["object", "null"]}, "business": {"type": "object"}, "category": {"type": ["object", "null"]},
     "routing": {"type": "object"}, "contact_provided": {"type": "boolean"},
     "due_at": {"type": ["string", "null"], "format": "date-time", "description": "same as agency_due_at"},
@@ -95,6 +110,8 @@ SUMMARY = {"type": "object", "properties": {
     "kind": {"enum": ["appeal", "signal"]}, "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"}, "category": {"type": ["object", "null"]},
     "sector": {"type": ["object", "null"]}, "region": {"type": "object"}, "agency": {"$ref": "#/components/schemas/Agency"},
+    "secondary_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"},
+                           "description": "other bodies the complaint plainly also concerns; they see it read-only and are informed"},
     "business": {"type": "object", "properties": {"name": {"type": "string"}, "bin": {"type": "string"}}},
     "outlet": {"type": ["object", "null"]}, "excerpt": {"type": "string", "description": "the first 160 characters"},
     "business_due_at": {"type": "string", "format": "date-time"},
@@ -110,7 +127,10 @@ CASE = {"allOf": [{"$ref": "#/components/schemas/CaseSummary"}, {"type": "object
     "contact": {"type": ["object", "null"], "description": "the complainant's contact: always for the handling agency, "
                 "for the business only when the consumer agreed to share it"},
     "contact_provided": {"type": "boolean"}, "share_contact_with_business": {"type": "boolean"},
-    "routing": {"type": "object", "description": "agency view only: method, confidence, explanation, version"},
+    "routing": {"type": "object", "description": "agency view only: method, confidence, explanation, version, "
+                "model_version, suggested (triage)"},
+    "role": {"enum": ["handling", "secondary"], "description": "agency view only: the handling body, or a second body "
+             "informed read-only (no contact, no actions)"},
     "timeline": {"type": "array", "description": "append-only audit: at, type, label, actor, actor_scope, key_id, note, from, to, agency",
                  "items": {"type": "object"}},
     "version": {"type": "integer", "description": "optimistic-lock version"},
