@@ -1,0 +1,189 @@
+"""The router's text classifier: plain-Python inference, the exported model and its round trip to scikit-learn."""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+from pathlib import Path
+
+import pytest
+
+from chalicelib.domain.catalog import load_catalog
+from chalicelib.domain.classifier import MODEL_PATH, Analyzer, RouterModel, load_model
+from chalicelib.domain.text import normalise
+
+# Written by tools/train_router.py with the model: the held-out texts and scikit-learn's probabilities.
+FIXTURE = Path(__file__).resolve().parent / "data" / "router_roundtrip.json"
+MAX_MODEL_BYTES = 1_100_000
+
+
+def _doc(**over) -> dict:
+    """A two-class model small enough to compute by hand: char bigrams only, idf already in the weights."""
+    doc = {
+        "format": 1, "version": "test-1", "classes": ["a", "b"], "analyzer": {"char": [2, 2], "words": 0},
+        "temperature": 2.0, "intercept": [0.1, -0.1], "scale": [0.5, 0.25], "dtype": "b", "ask_below": 0.6,
+        "features": [" a", "ab", "b "],
+        "weights": base64.b64encode(struct.pack("<6b", 1, -1, 0, 2, 3, 0)).decode(),
+        "idf": base64.b64encode(struct.pack("<3e", 1.0, 2.0, 1.0)).decode(),
+    }
+    doc.update(over)
+    return doc
+
+
+def _softmax(logits, t):
+    exps = [math.exp(v / t) for v in logits]
+    return [e / sum(exps) for e in exps]
+
+
+# --- inference arithmetic on a hand-made model -----------------------------------------------------
+
+def test_given_a_word_when_predicted_then_logits_are_intercept_plus_scaled_weights_over_the_tfidf_length():
+    model = RouterModel(_doc())
+    # "ab" -> " a", "ab", "b ": x = (1*1, 1*2, 1*1), |x| = sqrt(6); integer sums a: 1+0+3, b: -1+2+0.
+    expected = _softmax([0.1 + 0.5 * 4 / math.sqrt(6), -0.1 + 0.25 * 1 / math.sqrt(6)], 2.0)
+    p = model.predict("ab")
+    assert p.probs["a"] == pytest.approx(expected[0], abs=1e-12)
+    assert p.probs["b"] == pytest.approx(expected[1], abs=1e-12)
+    assert p.top == (("a", p.probs["a"]), ("b", p.probs["b"]))
+    assert p.agency == "a" and p.confidence == p.probs["a"]
+    assert p.version == "test-1"
+
+
+def test_repeating_a_text_or_adding_unknown_words_does_not_change_the_answer():
+    model = RouterModel(_doc())
+    once = model.predict("ab").probs
+    assert model.predict("ab ab").probs == pytest.approx(once, abs=1e-12)  # l2 length normalisation
+    assert model.predict("ab zz").probs == pytest.approx(once, abs=1e-12)  # out-of-vocabulary n-grams
+    assert model.predict("zz").probs != pytest.approx(once)
+
+
+def test_a_repeated_feature_counts_in_the_length_normalisation():
+    model = RouterModel(_doc())
+    # "ab ba": " a", "ab", "b ", " b", "ba", "a "; only the first three are known: same as "ab".
+    # "a ab": " a" twice, "a " (unknown), "ab", "b ": x = (2, 2, 1), |x| = 3; sums a: 2+0+3, b: -2+2+0.
+    expected = _softmax([0.1 + 0.5 * 5 / 3, -0.1 + 0.25 * 0 / 3], 2.0)
+    p = model.predict("a ab")
+    assert [p.probs["a"], p.probs["b"]] == pytest.approx(expected, abs=1e-12)
+
+
+def test_an_empty_or_unknown_text_gets_the_priors():
+    model = RouterModel(_doc())
+    priors = _softmax([0.1, -0.1], 2.0)
+    for text in ("", "   ", "zz qq"):
+        p = model.predict(text)
+        assert [p.probs["a"], p.probs["b"]] == pytest.approx(priors, abs=1e-12)
+        assert p.features("a") == [] and p.features("b") == []
+
+
+def test_word_unigrams_and_bigrams_are_features_when_the_model_has_them():
+    doc = _doc(analyzer={"char": [2, 2], "words": 2}, features=["w:ab", "w:ab cd"],
+               weights=base64.b64encode(struct.pack("<4b", 0, 0, 0, 4)).decode(),
+               idf=base64.b64encode(struct.pack("<2e", 1.0, 1.0)).decode())
+    model = RouterModel(doc)
+    # "ab cd": the unigram "w:ab" and the bigram "w:ab cd", one each: |x| = sqrt(2).
+    expected = _softmax([0.1, -0.1 + 0.25 * 4 / math.sqrt(2)], 2.0)
+    p = model.predict("ab cd")
+    assert [p.probs["a"], p.probs["b"]] == pytest.approx(expected, abs=1e-12)
+    assert p.features("b") == ["ab cd"]
+    assert model.predict("cd ab").probs["b"] < p.probs["b"]  # word order matters through the bigram
+
+
+def test_features_name_the_words_that_pushed_towards_an_agency_strongest_first():
+    model = RouterModel(_doc(features=[" a", "ab", "b ", "xy"],
+                             weights=base64.b64encode(struct.pack("<8b", 1, -1, 0, 2, 3, 0, 0, 5)).decode(),
+                             idf=base64.b64encode(struct.pack("<4e", 1.0, 2.0, 1.0, 1.0)).decode()))
+    p = model.predict("ab xy zz")
+    # "ab" pushes a (0.5*4 vs 0.25*1), "xy" pushes b (0 vs 0.25*5), "zz" is unknown.
+    assert p.features("a") == ["ab"]
+    assert p.features("b") == ["xy"]
+    assert [w for w, _ in p.contributions("a", k=5)] == ["ab"]
+    both = RouterModel(_doc()).predict("ab a")
+    ranked = both.contributions("a", k=5)
+    assert [w for w, _ in ranked] == ["ab", "a"] and ranked[0][1] > ranked[1][1] > 0
+    assert both.features("a", k=1) == ["ab"]
+    with pytest.raises(KeyError):
+        both.features("nobody")
+
+
+@pytest.mark.parametrize("bad", [
+    {"format": 2},
+    {"classes": ["a"]},
+    {"intercept": [0.1]},
+    {"temperature": 0},
+    {"dtype": "f"},
+    {"features": [" a", "ab"]},                                   # weights no longer match
+    {"features": [" a", "ab", "ab"]},                             # duplicate feature
+    {"idf": base64.b64encode(struct.pack("<2e", 1.0, 1.0)).decode()},
+])
+def test_a_malformed_model_is_refused(bad):
+    with pytest.raises(ValueError):
+        RouterModel(_doc(**bad))
+
+
+@pytest.mark.parametrize("word, expected", [
+    # scikit-learn's char_wb: the word padded with spaces; a word shorter than n is counted once, whole.
+    ("чек", [" ч", "че", "ек", "к ", " че", "чек", "ек ", " чек", "чек ", " чек "]),
+    ("а", [" а", "а ", " а "]),
+    ("сут", [" с", "су", "ут", "т ", " су", "сут", "ут ", " сут", "сут ", " сут "]),
+])
+def test_char_ngrams_are_char_wb_of_the_padded_word(word, expected):
+    assert Analyzer(char_min=2, char_max=5, word_max=0).char_ngrams(word) == expected
+
+
+def test_the_analyzer_lists_char_then_word_features_of_a_text():
+    grams = Analyzer(char_min=2, char_max=3, word_max=2).ngrams("чек жок")
+    assert grams == [" ч", "че", "ек", "к ", " че", "чек", "ек ",
+                     " ж", "жо", "ок", "к ", " жо", "жок", "ок ",
+                     "w:чек", "w:жок", "w:чек жок"]
+
+
+# --- the shipped model ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def fixture_doc():
+    with open(FIXTURE, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def test_the_shipped_model_covers_every_agency_of_the_catalogue_and_stays_compact(shipped):
+    assert set(shipped.classes) == set(load_catalog().agencies)
+    assert MODEL_PATH.stat().st_size <= MAX_MODEL_BYTES
+    assert shipped.ask_below is not None and 0.3 <= shipped.ask_below < 1.0
+
+
+def test_the_export_predicts_as_scikit_learn_did_on_every_held_out_text(shipped, fixture_doc):
+    assert fixture_doc["version"] == shipped.version, "retrain wrote the model without its round-trip fixture"
+    classes = fixture_doc["classes"]
+    tolerance = fixture_doc["tolerance"]
+    assert len(fixture_doc["items"]) >= 100
+    worst = 0.0
+    for item in fixture_doc["items"]:
+        p = shipped.predict(item["norm"])
+        ref = dict(zip(classes, item["probs"]))
+        assert p.agency == max(ref, key=ref.get), item["id"]
+        worst = max(worst, max(abs(p.probs[c] - ref[c]) for c in classes))
+        assert sum(p.probs.values()) == pytest.approx(1.0, abs=1e-9)
+    assert worst <= tolerance
+
+
+@pytest.mark.parametrize("text, agency", [
+    ("Коллекторы МФО звонят каждый день и угрожают, хотя кредит я закрыл", "arrfr"),
+    ("Дүкенде мерзімі өткен сүт сатты, балам уланып қалды", "ksek"),
+    ("The cashier refused to give me a receipt and said the till was broken", "kgd"),
+])
+def test_the_shipped_model_answers_plain_cases(shipped, text, agency):
+    p = shipped.predict(normalise(text))
+    assert p.agency == agency
+    words = normalise(text).split()
+    explanation = p.features(agency)
+    assert explanation and all(term in words or term in normalise(text) for term in explanation)
+
+
+def test_the_shipped_model_loads_once_per_process():
+    assert load_model() is load_model()
