@@ -25,9 +25,10 @@ import json
 import math
 import struct
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
+from operator import mul
 from pathlib import Path
 
 __all__ = ["Analyzer", "RouterModel", "Prediction", "load_model", "parse_model", "MODEL_PATH", "FORMAT"]
@@ -56,7 +57,8 @@ class Analyzer:
             if size <= n:
                 out.append(padded)
                 break
-            out.extend(padded[i:i + n] for i in range(size - n + 1))
+            # Slices built by map: this loop runs for every word not yet cached, at request time.
+            out.extend(map(padded.__getitem__, map(slice, range(size - n + 1), range(n, size + 1))))
         return out
 
     def word_ngrams(self, words: list[str]) -> list[str]:
@@ -81,15 +83,26 @@ class Analyzer:
         return cls(char_min=int(char_min), char_max=int(char_max), word_max=int(doc["words"]))
 
 
-@dataclass(frozen=True)
 class Prediction:
-    """Agency probabilities for one text; `features` explains them in the text's own (normalised) words."""
+    """Agency probabilities for one text; `features` explains them in the text's own (normalised) words.
 
-    probs: dict[str, float]
-    top: tuple[tuple[str, float], ...]
-    version: str
-    _shares: tuple[tuple[str, tuple[float, ...]], ...] = field(repr=False, compare=False, default=())
-    _classes: tuple[str, ...] = field(repr=False, compare=False, default=())
+    `probs` maps every agency to its probability (they sum to 1), `top` lists (agency, probability) best
+    first, `version` is the model's.
+    """
+
+    # A plain slotted class, not a dataclass: one is built per request and the class costs nothing to import.
+    __slots__ = ("probs", "top", "version", "_shares", "_classes", "_scale", "_norm")
+
+    def __init__(self, probs: dict[str, float], top: tuple[tuple[str, float], ...], version: str,
+                 shares: tuple[tuple[str, tuple[int, ...]], ...] = (), classes: tuple[str, ...] = (),
+                 scale: tuple[float, ...] = (), norm: float = 1.0):
+        self.probs, self.top, self.version = probs, top, version
+        # (word or word pair, its integer share of each class's weighted sum), turned into logit units
+        # (x scale / norm) only when an explanation is asked for.
+        self._shares, self._classes, self._scale, self._norm = shares, classes, scale, norm
+
+    def __repr__(self) -> str:
+        return f"Prediction(top={self.top[:3]!r}, version={self.version!r})"
 
     @property
     def agency(self) -> str:
@@ -106,9 +119,9 @@ class Prediction:
         idx = self._classes.index(agency)
         totals: dict[str, float] = {}
         for term, share in self._shares:
-            push = share[idx] - sum(share) / len(share)
-            totals[term] = totals.get(term, 0.0) + push
-        ranked = sorted(((t, v) for t, v in totals.items() if v > 0), key=lambda tv: (-tv[1], tv[0]))
+            logits = [s * v / self._norm for s, v in zip(self._scale, share)]
+            totals[term] = totals.get(term, 0.0) + logits[idx] - sum(logits) / len(logits)
+        ranked = sorted(((t, v) for t, v in totals.items() if v > 1e-12), key=lambda tv: (-tv[1], tv[0]))
         return [(t, round(v, 3)) for t, v in ranked[:k]]
 
     def features(self, agency: str, k: int = 3) -> list[str]:
@@ -143,7 +156,8 @@ class RouterModel:
         idf_bytes = base64.b64decode(doc["idf"])
         if len(self._weights) != self._row.size * len(features) or len(idf_bytes) != 2 * len(features):
             raise ValueError("router model: weights or idf do not match the feature list")
-        self._idf = struct.unpack(f"<{len(features)}e", idf_bytes)
+        # Only idf squared is needed at inference: the weights already carry idf; the length needs its square.
+        self._idf2 = tuple(v * v for v in struct.unpack(f"<{len(features)}e", idf_bytes))
         self._vocab: dict[str, int] = {g: i for i, g in enumerate(features)}
         if len(self._vocab) != len(features):
             raise ValueError("router model: duplicate features")
@@ -168,7 +182,7 @@ class RouterModel:
             grams = self.analyzer.char_ngrams(word)
             if self.analyzer.word_max >= 1:
                 grams.append(WORD_PREFIX + word)
-            fids = tuple(vocab[g] for g in grams if g in vocab)
+            fids = tuple(f for f in map(vocab.get, grams) if f is not None)
             entry = (fids, self._sum_rows(list(fids)))
             if len(self._words) >= _WORD_CACHE_MAX:
                 self._words.clear()
@@ -193,8 +207,8 @@ class RouterModel:
         counts = Counter(chain.from_iterable(fid_lists))
         if not counts:
             return list(self.intercept), [], 1.0
-        idf = self._idf
-        norm = math.sqrt(sum((c * idf[f]) ** 2 for f, c in counts.items()))
+        values = counts.values()
+        norm = math.sqrt(sum(map(mul, map(self._idf2.__getitem__, counts), map(mul, values, values))))
         totals = map(sum, zip(*[s for _, s in shares]))
         logits = [b + s * t / norm for b, s, t in zip(self.intercept, self.scale, totals)]
         return logits, [(w, s) for w, s in shares if s is not self._zero], norm
@@ -211,11 +225,7 @@ class RouterModel:
         logits, shares, norm = self._logits(text or "")
         by_agency = dict(zip(self.classes, self._softmax(logits)))
         top = tuple(sorted(by_agency.items(), key=lambda kv: (-kv[1], kv[0])))
-        scale = self.scale
-        # Shares in logit units, so an explanation needs no second pass over the text.
-        in_logits = tuple((w, tuple(s * v / norm for s, v in zip(scale, share))) for w, share in shares)
-        return Prediction(probs=by_agency, top=top, version=self.version, _shares=in_logits,
-                          _classes=self.classes)
+        return Prediction(by_agency, top, self.version, tuple(shares), self.classes, self.scale, norm)
 
 
 def parse_model(doc: dict) -> RouterModel:
