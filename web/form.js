@@ -12,9 +12,10 @@
   // A message is {k: i18n key} or {m: text from the server}, so it can be re-rendered on a language switch.
   let catalog = null, outlet = null, placeMsg = null, errs = {}, summary = null;
   let key = null, sending = false, preview = null, previewSeq = 0, previewTimer, codeTimer, result = null;
-  // Field errors from the server, by field and reason code: where our own message says the same and names the
-  // rule, it is shown (it follows a language switch); any other reason shows the server's own message, which
-  // it words in the page's language, so a reason we did not foresee is never reported as a different one.
+  // last: the newest preview and its request; ask: the question put, {cands, answer, err}
+  let last = null, ask = null;
+  // Server field errors by reason code: our own message where it says the same (it follows a language switch),
+  // else the server's (in the page's language), so a reason we did not foresee is never shown as another.
   const SERVER_MSG = {
     text: { string_too_short: "e_text_short", missing: "e_text_short", string_too_long: "e_text_long", no_words: "e_text_words" },
     contact_phone: { invalid_phone: "e_phone", string_too_long: "e_phone" },
@@ -60,10 +61,10 @@
 
   // ---- outlet: from the QR link, or typed from the sticker ----
   const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  // Same reading as the server (domain/codes.py): NFKC, Cyrillic look-alikes, O->0, I/L->1.
-  const CYR = { "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "0", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ұ": "Y", "З": "3", "І": "1", "Ӏ": "1" };
+  // Same reading as the server (domain/codes.py): NFKC, Cyrillic look-alikes (CYR[i] as LAT[i]), O->0, I/L->1.
+  const CYR = "АВЕКМНОРСТХУҮҰЗІӀ", LAT = "ABEKMH0PCTXYYY311";
   const normCode = (s) => s.normalize("NFKC").toUpperCase().replace(/[\s\-_.\u2010-\u2014]/g, "")
-    .replace(/[АВЕКМНОРСТХУҮҰЗІӀ]/g, (c) => CYR[c]).replace(/O/g, "0").replace(/[IL]/g, "1");
+    .replace(/[АВЕКМНОРСТХУҮҰЗІӀ]/g, (c) => LAT[CYR.indexOf(c)]).replace(/O/g, "0").replace(/[IL]/g, "1");
   function codeProblem(c) {
     if (!/^[0-9A-HJKMNP-TV-Z]{8}$/.test(c)) return "e_code";
     let v = 0;
@@ -107,13 +108,12 @@
     if (m) errs.outlet_code = m; else delete errs.outlet_code;
     Q.fieldErr("outlet_code", m && say(m));
   }
-  // From a sticker the outlet's card is shown, loading, before the first paint, so the lookup's answer fills
-  // it in place instead of pushing the form down.
+  // From a sticker the card, the rating and the quick rating show, loading, before the first paint, so the
+  // lookup's answer fills them in place instead of pushing the form down.
   let cardBusy = false;
   function cardLoading(on) {
     cardBusy = on;
     $("card").setAttribute("aria-busy", on);
-    // From a sticker the rating and the quick rating take their places before the first paint, too.
     if (on) {
       $("card").hidden = $("change").hidden = $("qr").hidden = false;
       $("choice").hidden = true;
@@ -156,12 +156,18 @@
     $("qr").hidden = $("card").hidden;
   }
 
-  // ---- the outlet's rating (it comes with the card) and a quick rating without a complaint ----
+  // ---- the outlet's rating (from its card) and a quick rating without a complaint ----
   // The rating's controls sit in the complaint form but belong to form #rf: Enter on a star sends the rating.
   const rf = $("rf"), MAX = 500;
-  // rateKey: the Idempotency-Key of an attempt whose fate is unknown, and what it sent: the same rating sent
-  // again reuses it, so the server counts it once.
+  // rateKey: the key of an attempt of unknown fate, and what it sent: the same rating reuses it (counted once).
   let device = null, rateMsg = null, rateErrs = {}, rateKey = null, rating = false, rated = false;
+  // The star radios, built here as they show only with an outlet; renderRate words them.
+  for (let i = 1; i <= 5; i++) {
+    const l = $("qr_stars").lastElementChild.appendChild(el("label")), r = l.appendChild(el("input"));
+    Object.assign(r, { type: "radio", name: "stars", id: l.htmlFor = "qs" + i, value: i }).setAttribute("form", "rf");
+    l.append(el("span"), el("span", "vh"));
+    l.children[1].setAttribute("aria-hidden", "true");
+  }
 
   function renderRating() {
     const r = outlet && outlet.rating, parts = $("rt_parts"), li = (s) => parts.append(el("li", null, s));
@@ -183,13 +189,15 @@
     if (done !== null) li(t("rt_settled", done));
   }
 
-  // A random id of this browser, so the server can allow one quick rating a day per device and outlet. It names
-  // no one: 16 random bytes in base64url (22 characters), kept in localStorage (or for this page, if blocked).
+  // 16 random bytes in base64url (22 characters): the Idempotency-Keys, and the device id.
+  const randomId = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/=+$/, "")
+    .replace(/\+/g, "-").replace(/\//g, "_");
+  // A random browser id naming no one, so the server allows one quick rating a day per device and outlet; kept in
+  // localStorage (or for this page, if blocked).
   function deviceId() {
     try { device = device || localStorage.getItem("qalqan.device"); } catch (e) { /* blocked */ }
     if (!/^[\w-]{22,64}$/.test(device || "")) {
-      device = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/=+$/, "")
-        .replace(/\+/g, "-").replace(/\//g, "_");
+      device = randomId();
       try { localStorage.setItem("qalqan.device", device); } catch (e) { /* blocked */ }
     }
     return device;
@@ -233,7 +241,7 @@
     if (!stars || rateErrs.qr_comment) return rateShown();
     const body = { stars, device_id: deviceId() }, sig = code + comment + stars;
     if (comment) body.comment = comment;
-    if (!rateKey || rateKey.sig !== sig) rateKey = { key: uuid(), sig };
+    if (!rateKey || rateKey.sig !== sig) rateKey = { key: randomId(), sig };
     rating = true;
     renderRate();
     try {
@@ -272,21 +280,24 @@
     clearTimeout(previewTimer);
     previewTimer = setTimeout(runPreview, ms);
   }
+  const previewBody = (category) => ({ text: text.value.trim(), category: category || undefined,
+    outlet_code: outlet && usingOutlet() ? outlet.code : undefined });
   async function runPreview() {
-    const body = { text: text.value.trim() };
+    // With the question's answer, it shows where that answer sends the complaint.
+    const body = previewBody($("category").value || (ask && ask.answer)), sig = JSON.stringify(body);
     if (chars(body.text) < 10) return showPreview(null);
-    if ($("category").value) body.category = $("category").value;
-    if (outlet && usingOutlet()) body.outlet_code = outlet.code;
     const n = ++previewSeq;
     try {
       const r = await api("/routing/preview", body);
-      if (n === previewSeq && r && r.agency) showPreview(r);
+      if (n === previewSeq && r && r.agency) { last = { sig, r }; showPreview(r); }
     } catch (e) { /* keep the last preview */ }
   }
+  const low = (r) => typeof r.confidence === "number" && r.confidence < 0.4;
+  const also = (r) => (r.secondary_agencies || []).map((a) => nm(a.name)).join(", ");
+  const gist = (r) => r && [r.agency.id, low(r), also(r)].join();
   function showPreview(r) {
-    const low = (r) => r && typeof r.confidence === "number" && r.confidence < 0.4;
     // Re-render only on a real change, so screen readers do not repeat the same sentence on every keystroke.
-    if (r && preview && r.agency.id === preview.agency.id && low(r) === low(preview)) return;
+    if (r && gist(r) === gist(preview)) return;
     preview = r;
     renderPreview();
   }
@@ -297,7 +308,38 @@
     const p = el("p", null, t("preview_to") + " ");
     p.append(el("strong", null, nm(preview.agency.name)));
     box.append(p);
-    if (typeof preview.confidence === "number" && preview.confidence < 0.4) box.append(el("p", "hint", t("preview_low")));
+    if (also(preview)) box.append(el("p", null, t("also") + ": " + also(preview)));
+    if (low(preview)) box.append(el("p", "hint", t("preview_low")));
+  }
+
+  // ---- one question, once per form, when the router is unsure ----
+  // The preview of this text and outlet (the live one if it matches): sure or unreachable (advice only), send;
+  // unsure, ask for one of its likeliest categories or "as it is" (to triage).
+  async function unsure() {
+    const body = previewBody(), sig = JSON.stringify(body);
+    if (!last || last.sig !== sig) {
+      last = { sig, r: await api("/routing/preview", body).catch(() => ({})) };
+      if (last.r.agency) showPreview(last.r);
+    }
+    const cands = (last.r.needs_category && last.r.candidates || []).filter((c) => c && c.id);
+    if (!cands.length) return false;
+    ask = { cands, answer: null };
+    renderAsk();
+    $("ask_0").focus();
+    return true;
+  }
+  function renderAsk() {
+    $("ask").hidden = !ask || !!$("category").value; // a category from the list answers it already
+    if (!ask) return;
+    $("ask_h").textContent = t("ask_h");
+    $("ask_opts").textContent = "";
+    [...ask.cands, { id: "" }].forEach((c, i) => {
+      const d = $("ask_opts").appendChild(el("div", "choice")), r = d.appendChild(el("input"));
+      d.append(el("label", null, c.id ? nm(c.name) : t("ask_none")));
+      Object.assign(r, { type: "radio", name: "ask", id: d.lastChild.htmlFor = "ask_" + i, checked: ask.answer === c.id });
+      r.onchange = () => { ask.answer = c.id; ask.err = false; Q.fieldErr("ask", ""); schedulePreview(0); };
+    });
+    Q.fieldErr("ask", ask.err ? t("e_ask") : "");
   }
 
   // ---- validation, with the server's limits ----
@@ -397,20 +439,26 @@
   }
 
   // ---- submission ----
-  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
-    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
-
   async function submit(ev) {
     ev.preventDefault();
     if (sending) return;
     const [body, e] = collect();
     setErrors(e);
     if (Object.keys(e).length) return $("msg").focus();
-    key = key || uuid(); // one key per filled form: a retry or double click cannot create a second complaint
+    if (ask && !body.category) {
+      if (ask.answer == null) {
+        ask.err = true;
+        renderAsk();
+        return $("ask_0").focus();
+      }
+      if (ask.answer) body.category = ask.answer; // "" is the consumer's "send it as it is"
+    }
     sending = true;
     send.disabled = true;
     send.textContent = t("sending");
     try {
+      if (!ask && !body.category && await unsure()) return;
+      key = key || randomId(); // one key per filled form: a retry or double click cannot create a second complaint
       const r = await api("/complaints", body, { "Idempotency-Key": key });
       key = null;
       showResult(r);
@@ -426,9 +474,8 @@
   function failed(err) {
     // Nothing was stored, or we cannot tell: the same key makes a retry safe.
     if (err.net || err.status >= 500) return setErrors({}, { k: err.net ? "e_network" : "e_server" }, { k: "retry_hint" });
-    // A 4xx is a definite answer and nothing was created, so the corrected form gets a fresh key (a server may
-    // remember the rejection under the old one). After idempotency_key_reused, the earlier attempt did land with
-    // other content; a new key sends this version as a new complaint.
+    // A 4xx is definite and nothing was created: the corrected form gets a fresh key (the server may remember
+    // the rejection). After idempotency_key_reused the earlier attempt landed; a new key sends this one anew.
     const code = err.error.code;
     if (err.status !== 429) key = null;
     const e = {};
@@ -483,7 +530,7 @@
   rf.addEventListener("submit", rate);
   for (const r of rf.elements.stars) r.addEventListener("change", () => { delete rateErrs.qr_stars; renderRate(); });
   text.addEventListener("input", () => { count(); schedulePreview(600); });
-  $("category").addEventListener("change", () => schedulePreview(0));
+  $("category").addEventListener("change", () => { renderAsk(); schedulePreview(0); });
   for (const id of CONTACT) $(id).addEventListener("input", contactChanged);
   for (const r of form.elements.mode) r.addEventListener("change", () => { renderMode(); schedulePreview(0); });
   $("find").addEventListener("click", () => lookup(codeIn.value));
@@ -511,6 +558,7 @@
     fillSelects();
     renderPlace();
     renderPreview();
+    renderAsk();
     renderSummary();
     renderErrors();
     if (!sending) send.textContent = t("submit");
