@@ -166,6 +166,8 @@
     for (const [flag, key] of Object.entries(FLAGS)) if (d.flags && d.flags[flag]) flags.append(el("li", null, t(key)));
     $("r_kind").textContent = d.kind === "appeal" ? t("kind_appeal") : d.kind === "signal" ? t("kind_signal") : "";
     set("r_agency", d.agency && nm(d.agency.name));
+    // Other bodies the complaint plainly concerns too: they see it and are notified, the agency above decides.
+    set("r_also", (d.secondary_agencies || []).map((a) => nm(a.name)).join(", "));
     const o = d.outlet, place = $("r_place");
     place.textContent = "";
     (o ? [o.name, o.address, o.business_name, o.display_code] : [d.business && d.business.name])
