@@ -244,6 +244,21 @@ def print_curve(title: str, items: list[Item], answers: list[Answer], out) -> di
     return choice
 
 
+def print_ask_tradeoff(items: list[Item], base: list[Answer], with_category: list[Answer], out) -> None:
+    """If the policy asked below t and the consumer then chose the text's category: share asked, accuracy."""
+    print("  asking below t (policy+sector), the asked ones then routed with their category "
+          "(t: asked share / accuracy; clear-cut asked share):", file=out)
+    parts = []
+    for t in (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9):
+        asked = [b.confidence < t for b in base]
+        right = sum(i.ok(c.agency if a else b.best) for i, b, c, a in zip(items, base, with_category, asked))
+        clear = [a for i, a in zip(items, asked) if i.clear_cut]
+        parts.append(f"{t:.2f}: {sum(asked) / len(items):.1%} / {right / len(items):.3f}; "
+                     f"{sum(clear) / max(1, len(clear)):.1%}")
+    for k in range(0, len(parts), 4):
+        print("    " + "   ".join(parts[k:k + 4]), file=out)
+
+
 class _AsExample:
     """An Item in the shape tools.train_router's reliability helpers read (.ok)."""
 
@@ -353,6 +368,8 @@ def evaluate_set(title: str, items: list[Item], routers: dict, out, *, extra: di
         if "policy" in answers:
             results["policy_threshold"] = print_curve("the policy (posterior, before triage)", items,
                                                       answers["policy"], out)
+        if "policy+sector" in answers and "policy+category" in answers:
+            print_ask_tradeoff(items, answers["policy+sector"], answers["policy+category"], out)
     if misses:
         list_misses("policy" if "policy" in answers else "classifier", items,
                     answers.get("policy") or answers["classifier"], out)

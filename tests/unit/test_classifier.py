@@ -106,6 +106,34 @@ def test_features_name_the_words_that_pushed_towards_an_agency_strongest_first()
         both.features("nobody")
 
 
+def test_the_word_cache_is_bounded_and_answers_stay_the_same_after_it_is_cleared(monkeypatch):
+    from chalicelib.domain import classifier
+    monkeypatch.setattr(classifier, "_WORD_CACHE_MAX", 2)
+    model = RouterModel(_doc())
+    first = model.predict("ab a b").probs
+    assert len(model._words) <= 2
+    model.predict("xx yy zz")
+    assert len(model._words) <= 2
+    assert model.predict("ab a b").probs == pytest.approx(first, abs=1e-12)
+
+
+def test_the_model_describes_itself():
+    model = RouterModel(_doc(trained={"at": "2026-12-01T00:00:00Z"}))
+    assert model.n_features == 3
+    assert model.ask_below == 0.6
+    assert model.meta == {"at": "2026-12-01T00:00:00Z"}
+    assert model.analyzer == Analyzer(char_min=2, char_max=2, word_max=0)
+    assert Analyzer.from_dict(model.analyzer.to_dict()) == model.analyzer
+    assert RouterModel(_doc(ask_below=None)).ask_below is None
+    assert "test-1" in repr(model.predict("ab"))
+
+
+def test_load_model_reads_a_model_file(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(_doc(version="from-file")), encoding="utf-8")
+    assert load_model(str(path)).version == "from-file"
+
+
 @pytest.mark.parametrize("bad", [
     {"format": 2},
     {"classes": ["a"]},
