@@ -432,6 +432,17 @@ def evaluate_router(predict, examples: list[Example]) -> tuple[dict, list[tuple[
     return accuracy_table([(ex, got) for ex, got, _ in rows]), rows
 
 
+def may_replace(new_acc: float, current_acc: float | None, *, force: bool) -> tuple[bool, str]:
+    """Whether a new model may replace the current one: not if it is worse on the held-out split, unless forced."""
+    if current_acc is None or new_acc >= current_acc:
+        return True, ""
+    if force:
+        return True, (f"--force: writing a model that is worse on the held-out split "
+                      f"({new_acc:.3f} < {current_acc:.3f})")
+    return False, (f"the new model is worse on the held-out split ({new_acc:.3f} < {current_acc:.3f}): "
+                   f"not written (use --force to override)")
+
+
 def current_model(path: Path) -> RouterModel | None:
     if not path.exists():
         return None
@@ -501,15 +512,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     current = current_model(args.out)
+    current_acc = None
     if current is not None:
-        cur_table, _ = evaluate_router(current.predict, held)
-        cur, new = cur_table["all"]["acc"], table["all"]["acc"]
-        print(f"current model {current.version}: held-out {_fmt(cur)}; new {version}: {_fmt(new)}")
-        if new < cur and not args.force:
-            print("the new model is worse on the held-out split: not written (use --force to override)")
-            return 1
-        if new < cur:
-            print("--force: writing a model that is worse on the held-out split")
+        current_acc = evaluate_router(current.predict, held)[0]["all"]["acc"]
+        print(f"current model {current.version}: held-out {_fmt(current_acc)}; new {version}: "
+              f"{_fmt(table['all']['acc'])}")
+    write, message = may_replace(table["all"]["acc"], current_acc, force=args.force)
+    if message:
+        print(message)
+    if not write:
+        return 1
     if args.dry_run:
         print("dry run: nothing written")
         return 0

@@ -5,6 +5,7 @@ import base64
 import json
 import math
 import struct
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,81 @@ def test_the_shipped_model_answers_plain_cases(shipped, text, agency):
 
 def test_the_shipped_model_loads_once_per_process():
     assert load_model() is load_model()
+
+
+# --- the training tool's data rules (pure Python; scikit-learn is not needed) ----------------------
+
+def _examples(agency: str, n: int, prefix: str = "t"):
+    from tools.train_router import Example
+    return [Example(id=f"{prefix}-{agency}-{i}", text=f"text {i}", norm=f"text {i}", agency=agency, also_ok=(),
+                    lang="ru", source="test") for i in range(n)]
+
+
+def test_the_held_out_split_is_20_percent_of_every_agency_and_deterministic():
+    from tools.train_router import split
+    examples = _examples("kzpp", 50) + _examples("kgd", 10) + _examples("azrk", 3)
+    train, held = split(examples)
+    assert {ex.id for ex in train}.isdisjoint({ex.id for ex in held})
+    assert len(train) + len(held) == len(examples)
+    counts = Counter(ex.agency for ex in held)
+    assert counts == {"kzpp": 10, "kgd": 2, "azrk": 1}
+    assert [ex.id for ex in split(list(reversed(examples)))[1]] == [ex.id for ex in reversed(held)]
+
+
+def test_adding_texts_to_one_agency_never_moves_another_agencys_texts_across_the_split():
+    from tools.train_router import split
+    base = _examples("kzpp", 40) + _examples("kgd", 40)
+    held_before = {ex.id for ex in split(base)[1] if ex.agency == "kgd"}
+    grown = base + _examples("kzpp", 30, prefix="new")
+    assert {ex.id for ex in split(grown)[1] if ex.agency == "kgd"} == held_before
+
+
+def test_the_real_corpus_holds_out_a_fifth_and_shares_no_text_with_the_dev_set():
+    from tools.train_router import load_corpus, split
+    examples = load_corpus()
+    assert len(examples) >= 1500
+    _, held = split(examples)
+    assert abs(len(held) / len(examples) - 0.2) < 0.01
+    dev_set = Path(__file__).resolve().parents[3] / "shared/routing/dev_set.jsonl"
+    if dev_set.exists():  # beside the repo here and in CI; the corpus alone is checked elsewhere
+        with open(dev_set, encoding="utf-8") as fh:
+            dev = {normalise(json.loads(line)["text"]) for line in fh if line.strip()}
+        assert dev and dev.isdisjoint(ex.norm for ex in examples)
+
+
+def test_corrections_become_training_examples_and_an_unknown_agency_is_refused(tmp_path):
+    from tools.train_router import load_corrections
+    path = tmp_path / "corrections.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "Ломбард продал кольцо раньше срока", "to_agency": "arrfr", "from_agency": "kzpp",
+         "category": "other", "sector": None},
+        {"text": "Қымбат тариф, SMS келмеді", "to_agency": "mindigital", "category": None, "sector": "telecom"},
+    ]) + "\n\n", encoding="utf-8")
+    examples = load_corrections(path, {"arrfr", "mindigital", "kzpp"})
+    assert [(ex.agency, ex.source) for ex in examples] == [("arrfr", "corrections"), ("mindigital", "corrections")]
+    assert examples[1].norm == normalise("Қымбат тариф, SMS келмеді")
+    with pytest.raises(ValueError):
+        load_corrections(path, {"kzpp"})
+
+
+def test_a_worse_model_replaces_the_current_one_only_when_forced():
+    from tools.train_router import may_replace
+    assert may_replace(0.88, None, force=False) == (True, "")
+    assert may_replace(0.88, 0.88, force=False) == (True, "")
+    refused, why = may_replace(0.87, 0.88, force=False)
+    assert not refused and "worse" in why and "--force" in why
+    forced, why = may_replace(0.87, 0.88, force=True)
+    assert forced and why.startswith("--force")
+
+
+def test_the_threshold_is_the_lowest_confidence_whose_answers_reach_the_target():
+    from tools.train_router import pick_threshold, reliability
+    ex = _examples("kzpp", 1)[0]
+    # 10 right answers at 0.9, 1 wrong at 0.5, 1 wrong at 0.35: from 0.55 up every answer is right.
+    rows = [(ex, "kzpp", 0.9)] * 10 + [(ex, "kgd", 0.5), (ex, "kgd", 0.35)]
+    choice = pick_threshold(rows, target=0.97)
+    assert choice["threshold"] == 0.55 and choice["acc"] == 1.0
+    assert choice["coverage"] == pytest.approx(10 / 12)
+    assert pick_threshold([(ex, "kgd", 0.99)], target=0.97)["threshold"] is None
+    bins = {(b["lo"], b["n"], b["ok"]) for b in reliability(rows) if b["n"]}
+    assert bins == {(0.9, 10, 10), (0.5, 1, 0), (0.3, 1, 0)}
