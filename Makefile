@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test unit functional e2e bench route-eval clean
+.PHONY: run test unit functional e2e bench route-eval train-router clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -69,10 +69,21 @@ mutate: $(STAMP)
 	set -f; $(VENV)/bin/mutmut run $(MUTANTS)
 	$(PY) -m tools.mutation_report --survivors $(if $(MUTATE_MIN),--min $(MUTATE_MIN))
 
-# The dev set, then a held-out set written after the rules were (bench/data/routing_holdout.jsonl).
+# One run: the corpus's held-out split, the dev set and bench/data/routing_holdout.jsonl; rules vs classifier
+# vs policy, per language and agency, confusion matrices, the share asked, reliability, speed, cold start.
 route-eval: $(STAMP)
 	$(PY) -m bench.routing_accuracy
-	QALQAN_DEV_SET=bench/data/routing_holdout.jsonl $(PY) -m bench.routing_accuracy
+
+# Retrain the router's classifier (scikit-learn, a development dependency only). CORRECTIONS=file.jsonl adds
+# agencies' reroutes (python -m tools.admin export-corrections); a model worse on the held-out split is
+# refused unless FORCE=1.
+TRAIN_STAMP := $(VENV)/.train-installed
+$(TRAIN_STAMP): requirements-train.txt | $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
+	touch $(TRAIN_STAMP)
+
+train-router: $(STAMP) $(TRAIN_STAMP)
+	$(PY) -m tools.train_router $(if $(CORRECTIONS),--corrections $(CORRECTIONS)) $(if $(FORCE),--force)
 
 bench: $(STAMP)
 	$(PY) -m bench.cold_start

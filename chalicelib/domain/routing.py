@@ -283,6 +283,7 @@ def route_rules(*, text: str, category: str | None = None, sector: str | None = 
 #      posterior >= SECONDARY_POSTERIOR.
 
 TRIAGE_AGENCY = DEFAULT_AGENCY
+UNCLEAR = "unclear"           # the classifier's class for texts that name no problem a body could act on
 RULE_BETA = 0.35              # per rule-score point: a full-weight rule (4) multiplies the odds by ~4
 PRIOR_DEFAULT = 2.0           # the sector's default body, when it is a specialised one (telecom -> mindigital)
 PRIOR_FOREIGN = 0.5           # a specialised body outside its sectors: a taxi is not a pharmacy
@@ -368,9 +369,14 @@ def route(*, text: str, category: str | None = None, sector: str | None = None, 
     prediction = model.predict(normalise(text or ""))
     prior = sector_prior(catalog, sector)
     probs = {a: max(prediction.probs.get(a, 0.0), 1e-6) for a in catalog.agencies}
-    text_only = _normalised({a: p * math.exp(RULE_BETA * rule_scores.get(a, 0.0)) for a, p in probs.items()})
-    posterior = _normalised({a: p * prior[a] for a, p in text_only.items()})
-    ranked = sorted(posterior.items(), key=lambda kv: (-kv[1], kv[0] == DEFAULT_AGENCY, kv[0]))
+    # "unclear" (a text naming no actionable problem) keeps its share of the mass: it is not an agency, but it
+    # lowers every agency's confidence, and a rule that fires (a concrete fact) outweighs it.
+    unclear = prediction.probs.get(UNCLEAR, 0.0)
+    text_only = _normalised({**{a: p * math.exp(RULE_BETA * rule_scores.get(a, 0.0)) for a, p in probs.items()},
+                             UNCLEAR: unclear})
+    posterior = _normalised({a: p * prior.get(a, 1.0) for a, p in text_only.items()})
+    ranked = sorted(((a, p) for a, p in posterior.items() if a != UNCLEAR),
+                    key=lambda kv: (-kv[1], kv[0] == DEFAULT_AGENCY, kv[0]))
     best, best_p = ranked[0]
     model_best = max(probs, key=probs.get)
     rules_best, rules_score = ranked_rules[0] if ranked_rules else (None, 0.0)
@@ -383,7 +389,8 @@ def route(*, text: str, category: str | None = None, sector: str | None = None, 
             parts.append(f"rules: {_describe(hits)}")
         if sector and any(v != 1.0 for v in prior.values()):
             parts.append(f"sector '{sector}' prior")
-        parts.append("posterior " + ", ".join(f"{a} {p:.2f}" for a, p in ranked[:3]))
+        parts.append("posterior " + ", ".join(f"{a} {p:.2f}" for a, p in ranked[:3])
+                     + (f", unclear {posterior[UNCLEAR]:.2f}" if posterior.get(UNCLEAR, 0.0) >= 0.05 else ""))
         return "; ".join(parts)
 
     def secondary_for(primary: str) -> tuple[str, ...]:
@@ -400,7 +407,7 @@ def route(*, text: str, category: str | None = None, sector: str | None = None, 
     table_agency = cat.agency_for(sector) if cat else None
     if cat and table_agency:
         table = f"category '{cat.id}' -> {table_agency}"
-        text_best, text_p = max(text_only.items(), key=lambda kv: kv[1])
+        text_best, text_p = max(((a, p) for a, p in text_only.items() if a != UNCLEAR), key=lambda kv: kv[1])
         if (text_best != table_agency and text_best in strong and text_p >= OVERRIDE_POSTERIOR
                 and probs.get(text_best, 0.0) >= OVERRIDE_MODEL
                 and rule_scores.get(table_agency, 0.0) * 2 <= rule_scores[text_best]
@@ -417,13 +424,15 @@ def route(*, text: str, category: str | None = None, sector: str | None = None, 
         method = "rules"
     elif best == model_best:
         method = "model"
-    elif best == max(text_only, key=text_only.get):
+    elif best == max((a for a in text_only if a != UNCLEAR), key=text_only.get):
         method = "rules+model"
     else:
         method = "sector"  # the outlet's sector tipped the balance
-    if best_p < ASK_THRESHOLD:
+    if best_p < ASK_THRESHOLD or posterior.get(UNCLEAR, 0.0) > best_p:
+        why = (f"unclear {posterior[UNCLEAR]:.2f} > best {best} {best_p:.2f}" if posterior.get(UNCLEAR, 0.0) > best_p
+               else f"best {best} {best_p:.2f} < {ASK_THRESHOLD}")
         return decision(TRIAGE_AGENCY, "triage", best_p,
-                        f"unsure (best {best} {best_p:.2f} < {ASK_THRESHOLD}): triage by {TRIAGE_AGENCY}; "
+                        f"unsure ({why}): triage by {TRIAGE_AGENCY}; "
                         f"{evidence_text()}", needs_category=True,
                         candidates=_candidates(catalog, ranked[:3], hits, sector), suggested=best)
     return decision(best, method, best_p, evidence_text(), secondary=secondary_for(best))

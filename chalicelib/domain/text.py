@@ -99,6 +99,9 @@ cashier seller bought paid card cash gave give didn don doesn won wouldn isn was
 tag tags shelf expired sold sell selling charged charge twice scale scales fuel pump bank loan
 insurance police fraud scam stolen bus driver internet phone mobile service order delivered delivery
 again all any also because very just only still never please help complaint problem yesterday today
+bad good terrible awful horrible worst rude staff experience place food water milk bread meat medicine pharmacy
+bill bills electricity heating gas taxi hotel restaurant cafe waiter manager wrong broken fake dirty late
+overcharged cheated told wanted tried went came called call asked answer answered nobody nothing anything
 """.split())
 
 _KK_SUFFIX_RE = re.compile(
@@ -195,7 +198,10 @@ def _analyse(text: str) -> tuple[tuple[str, ...], str]:
         translit_score += max(_kk_signal(cyr_form, False), _ru_signal(cyr_form, cyr_form))
         if re.search(r"q(?!u)", t):
             translit_score += 1.0
-    latin_is_english = bool(latin) and (translit_score == 0 or 0 < translit_score <= en_score)
+    # English only on some English evidence: Latin words with no signal either way ("sut kyshkyl eken") are
+    # more likely Kazakh or Russian typed in Latin here than English, and transliterating them costs English
+    # nothing (no English rule or feature matches a word that is not English).
+    latin_is_english = bool(latin) and en_score > 0 and translit_score <= en_score
 
     out: list[str] = []
     kk = ru = 0.0

@@ -145,3 +145,16 @@ def test_a_decision_survives_storage():
     assert RoutingDecision.from_dict(d.to_dict()) == d
     old = {"agency": "kzpp", "method": "rules", "confidence": 0.5, "version": "v", "explanation": "e", "matched": []}
     assert RoutingDecision.from_dict(old).secondary == () and not RoutingDecision.from_dict(old).needs_category
+
+
+def test_a_text_the_model_finds_unclear_is_asked_about(catalog):
+    model = FixedModel({"unclear": 0.7, "ksek": 0.2, "kzpp": 0.1})
+    d = _route(catalog, "Мне не понравилось, всё плохо было вообще", model, sector="grocery")
+    assert d.needs_category and d.method == "triage" and "unclear" in d.explanation
+    assert d.suggested == "ksek" and "unclear" not in d.candidates
+
+
+def test_a_fact_a_rule_knows_outweighs_an_unclear_guess(catalog):
+    model = FixedModel({"unclear": 0.5, "kgd": 0.3, "kzpp": 0.2})
+    d = _route(catalog, "Чек не дали, касса не работает", model, sector="grocery")
+    assert not d.needs_category and d.agency_id == "kgd"

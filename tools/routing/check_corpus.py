@@ -10,9 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 cats = {c["id"]: c for c in json.load(open(ROOT / "chalicelib/data/categories.json"))["categories"]}
 ags = {a["id"] for a in json.load(open(ROOT / "chalicelib/data/agencies.json"))["agencies"]}
+# "unclear": a text that names no problem any body could act on ("всё плохо"); the router should ask.
+UNCLEAR = "unclear"
 secs = {s["id"] for s in json.load(open(ROOT / "chalicelib/data/sectors.json"))["sectors"]}
 LANGS = {"ru", "kk", "kk_ru", "kk_latin", "mixed", "en"}
-STYLES = {"plain", "formal", "colloquial", "typos", "short", "sarcasm", "two_problems", "near_miss", "long"}
+STYLES = {"plain", "formal", "colloquial", "typos", "short", "sarcasm", "two_problems", "near_miss", "long", "vague"}
 KK_ONLY = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 ids, problems = set(), []
 lang, style, agency, category = (collections.Counter() for _ in range(4))
@@ -32,7 +34,9 @@ for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
     if not t: problems.append(f"line {n}: empty text")
     if t.lower() in texts: problems.append(f"line {n}: duplicate text")
     texts.add(t.lower())
-    if r.get("agency") not in ags: problems.append(f"line {n}: unknown agency {r.get('agency')}")
+    if r.get("agency") not in ags | {UNCLEAR}: problems.append(f"line {n}: unknown agency {r.get('agency')}")
+    if r.get("agency") == UNCLEAR and (r.get("category") != "other" or r.get("also_ok") or r.get("secondary")):
+        problems.append(f"line {n}: an unclear text has category 'other' and no also_ok/secondary")
     for a in (r.get("also_ok") or []) + (r.get("secondary") or []):
         if a not in ags: problems.append(f"line {n}: unknown agency {a} in also_ok/secondary")
     if r.get("category") not in cats: problems.append(f"line {n}: unknown category {r.get('category')}")
