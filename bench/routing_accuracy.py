@@ -52,7 +52,8 @@ from tools.train_router import Example, load_corpus, pick_threshold, reliability
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DEV_SET = REPO.parent / "shared/routing/dev_set.jsonl"
 HOLDOUT_PATH = REPO / "bench/data/routing_holdout.jsonl"
-HARD_STYLES = {"near_miss", "two_problems", "sarcasm"}
+HARD_STYLES = {"near_miss", "two_problems", "sarcasm", "vague"}
+UNCLEAR = "unclear"  # corpus texts that name no actionable problem: right when the router asks (or says unclear)
 
 # Dev-set categories -> catalogue categories, where the mapping is obvious.
 DEV_TO_CATALOGUE = {
@@ -104,9 +105,16 @@ class Item:
     def ok(self, agency: str) -> bool:
         return agency == self.agency or agency in self.also_ok
 
+    def right(self, ans: "Answer") -> bool:
+        """An unclear text is answered right by asking (the policy) or by saying "unclear" (the classifier);
+        any other text by its label or an also_ok agency (a triage decision counts as the KZPP it stores)."""
+        if self.agency == UNCLEAR:
+            return ans.asked or ans.agency == UNCLEAR
+        return self.ok(ans.agency)
+
     @property
     def clear_cut(self) -> bool:
-        return not self.also_ok and not (HARD_STYLES & set(self.style))
+        return self.agency != UNCLEAR and not self.also_ok and not (HARD_STYLES & set(self.style))
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -181,7 +189,7 @@ def _pct(num: int, den: int) -> str:
 
 def _acc(pairs) -> tuple[int, int]:
     pairs = list(pairs)
-    return sum(item.ok(ans.agency) for item, ans in pairs), len(pairs)
+    return sum(item.right(ans) for item, ans in pairs), len(pairs)
 
 
 def report_router(name: str, items: list[Item], answers: list[Answer], out, *, confusion: bool = True) -> dict:
@@ -216,7 +224,7 @@ def print_confusion(pairs, out) -> None:
     got = Counter()
     labels = sorted({i.agency for i, _ in pairs} | {a.agency for _, a in pairs})
     for item, ans in pairs:
-        got[(item.agency, item.agency if item.ok(ans.agency) else ans.agency)] += 1
+        got[(item.agency, item.agency if item.right(ans) else ans.agency)] += 1
     short = {a: a[:6] for a in labels}
     print("      confusion (rows expected, columns answered; also_ok hits on the diagonal):", file=out)
     print("      " + " " * 11 + "".join(f"{short[a]:>7s}" for a in labels), file=out)
@@ -251,7 +259,8 @@ def print_ask_tradeoff(items: list[Item], base: list[Answer], with_category: lis
     parts = []
     for t in (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9):
         asked = [b.confidence < t for b in base]
-        right = sum(i.ok(c.agency if a else b.best) for i, b, c, a in zip(items, base, with_category, asked))
+        right = sum((a or b.asked) if i.agency == UNCLEAR else i.ok(c.agency if a else b.best)
+                    for i, b, c, a in zip(items, base, with_category, asked))
         clear = [a for i, a in zip(items, asked) if i.clear_cut]
         parts.append(f"{t:.2f}: {sum(asked) / len(items):.1%} / {right / len(items):.3f}; "
                      f"{sum(clear) / max(1, len(clear)):.1%}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -356,9 +357,30 @@ def _evidence(prediction, agency: str) -> str:
     return f"{agency} {prediction.probs.get(agency, 0.0):.2f}" + (f" ({', '.join(repr(w) for w in words)})" if words else "")
 
 
+_MEMO_SIZE = 256
+_memo: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+
 def route(*, text: str, category: str | None = None, sector: str | None = None, catalog: Catalog,
           rules: RuleSet, model=None) -> RoutingDecision:
-    """Which agency handles a complaint, and how sure that is. Without a classifier, the rule-only router."""
+    """Which agency handles a complaint, and how sure that is. Without a classifier, the rule-only router.
+
+    A form previews a text and then submits it: the same (text, category, sector) with the same catalogue,
+    rules and model is routed once per process (a small memo; decisions are pure and frozen)."""
+    key = (text, category, sector)
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is catalog and hit[1] is rules and hit[2] is model:
+        _memo.move_to_end(key)
+        return hit[3]
+    decision = _route(text=text, category=category, sector=sector, catalog=catalog, rules=rules, model=model)
+    _memo[key] = (catalog, rules, model, decision)
+    if len(_memo) > _MEMO_SIZE:
+        _memo.popitem(last=False)
+    return decision
+
+
+def _route(*, text: str, category: str | None, sector: str | None, catalog: Catalog, rules: RuleSet,
+           model) -> RoutingDecision:
     if model is None:
         return route_rules(text=text, category=category, sector=sector, catalog=catalog, rules=rules)
     version = f"rules:{rules.version};model:{model.version};catalog:{catalog.version}"

@@ -132,10 +132,14 @@ def test_without_a_classifier_the_rule_only_router_answers(catalog):
     assert d.method == "rules" and d.model_version is None
 
 
-def test_the_text_is_classified_once(catalog):
+def test_the_text_is_classified_once_and_a_preview_then_a_submit_route_it_once(catalog):
     model = FixedModel({"kgd": 1.0})
-    _route(catalog, "Чек не дали", model)
-    assert len(model.seen) == 1
+    first = _route(catalog, "Чек не дали, а касса стоит", model, sector="grocery")
+    again = _route(catalog, "Чек не дали, а касса стоит", model, sector="grocery")
+    assert len(model.seen) == 1 and again is first
+    _route(catalog, "Чек не дали, а касса стоит", model, sector="market")  # another sector: routed afresh
+    _route(catalog, "Чек не дали, а касса стоит", FixedModel({"kgd": 1.0}), sector="grocery")  # another model too
+    assert len(model.seen) == 2
 
 
 def test_a_decision_survives_storage():
