@@ -103,8 +103,9 @@ def test_business_answers_consumer_accepts_agency_sees_it_settled(stack):
 
 def test_agency_reroutes_and_the_consumer_sees_the_new_agency(stack):
     keys = stack.demo["keys"]
-    created, _ = submit(stack, "На кассе обсчитали и не выдали чек, сказали что касса не работает.")
+    created, _ = submit(stack, "На кассе обсчитали на 300 тенге: пробили хлеб дважды, кассир отказалась вернуть.")
     cid = created["id"]
+    assert created["agency"]["id"] == "kzpp", created
     status, moved = stack.json("POST", f"/agency/complaints/{cid}/reroute",
                                {"agency_id": "kgd", "reason": "Касса без чека — это налоговая."},
                                auth(keys["agencies"]["kzpp"]))
