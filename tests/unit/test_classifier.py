@@ -181,7 +181,8 @@ def fixture_doc():
 
 
 def test_the_shipped_model_covers_every_agency_of_the_catalogue_and_stays_compact(shipped):
-    assert set(shipped.classes) == set(load_catalog().agencies)
+    # every agency, plus "unclear": texts that name no problem a body could act on (the policy asks about them)
+    assert set(shipped.classes) == set(load_catalog().agencies) | {"unclear"}
     assert MODEL_PATH.stat().st_size <= MAX_MODEL_BYTES
     assert shipped.ask_below is not None and 0.3 <= shipped.ask_below < 1.0
 
