@@ -66,7 +66,7 @@ def test_a_category_is_kept_when_the_text_is_strong_but_the_model_is_not_sure(ca
 
 
 def test_the_sector_prior_holds_a_taxi_is_not_a_pharmacy(catalog):
-    model = FixedModel({"kmfk": 0.45, "kzpp": 0.40, "police": 0.15})
+    model = FixedModel({"kmfk": 0.29, "kzpp": 0.26, "police": 0.15, "ksek": 0.15, "ktrm": 0.15})
     d = _route(catalog, "Всё было странно и непонятно, больше туда ни ногой", model, sector="taxi")
     assert d.agency_id == "kzpp" and d.method == "sector"  # the model's pick, kmfk, is halved in a taxi
     same_text_in_a_pharmacy = _route(catalog, "Всё было странно и непонятно, больше туда ни ногой", model, sector="pharmacy")
@@ -99,7 +99,7 @@ def test_rules_and_model_agreeing_say_so(catalog):
 
 
 def test_unsure_asks_for_a_category_and_a_send_anyway_goes_to_triage(catalog):
-    model = FixedModel({"kzpp": 0.3, "ksek": 0.28, "kgd": 0.22, "police": 0.2})
+    model = FixedModel({"kzpp": 0.22, "ksek": 0.2, "kgd": 0.2, "police": 0.19, "ktrm": 0.19})
     d = _route(catalog, "ну вообще кошмар какой-то", model, sector="other")
     assert d.needs_category and d.method == "triage" and d.agency_id == routing.TRIAGE_AGENCY
     assert d.suggested == "kzpp" and d.confidence < routing.ASK_THRESHOLD
