@@ -153,7 +153,7 @@ def test_a_batch_retried_after_a_failure_in_its_middle_ends_as_one_delivery(worl
 
     w = world
     outlet = w.demo["outlets"][0]
-    _story(w, outlet)
+    made = _story(w, outlet)
     records = w.reader.read()
     real_send, calls = w.c.notifier.send, []
 
@@ -171,7 +171,7 @@ def test_a_batch_retried_after_a_failure_in_its_middle_ends_as_one_delivery(worl
     w.deliver(records)
     emails = [e for e in _emails(w) if e[0] == "aigerim@example.kz"]
     assert len(emails) == 3 == len(set(emails))
-    assert len(_topic_messages(w)) == 2  # one to the agency, one to the business
+    assert len(_topic_messages(w)) == 2 + len(made["secondary_agencies"])  # the agency, the business, a second body
     assert _state(w, outlet["code"], outlet["business_bin"])["outlet"]["components"]["stars"]["count"] == 1
 
 
@@ -181,7 +181,7 @@ def test_throttling_injected_into_dynamodb_and_sns_is_retried_and_nothing_is_los
     w = world
     monkeypatch.setattr("chalicelib.streams.processor.BACKOFF", (0, 0, 0))
     outlet = w.demo["outlets"][0]
-    _story(w, outlet)
+    made = _story(w, outlet)
     records = w.reader.read()
     budget = {"TransactWriteItems": 3, "Publish": 2}
 
@@ -203,7 +203,7 @@ def test_throttling_injected_into_dynamodb_and_sns_is_retried_and_nothing_is_los
         ddb_client().meta.events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="t-ddb")
     assert budget == {"TransactWriteItems": 0, "Publish": 0}  # the failures did happen
     assert result["parked"] == 0
-    assert len(_topic_messages(w)) == 2
+    assert len(_topic_messages(w)) == 2 + len(made["secondary_agencies"])  # the agency, the business, a second body
     state = _state(w, outlet["code"], outlet["business_bin"])
     assert state["outlet"]["components"]["stars"]["count"] == 1
     assert [g["count"] for g in state["summary"]] == [1]
@@ -284,7 +284,7 @@ def test_a_batch_lambda_gave_up_on_is_read_back_from_the_stream_and_replayed(wor
 
     w = world
     outlet = w.demo["outlets"][0]
-    _story(w, outlet)
+    made = _story(w, outlet)
     records = w.reader.read()
     sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
     shard = w.reader._shards()[0]
@@ -295,4 +295,4 @@ def test_a_batch_lambda_gave_up_on_is_read_back_from_the_stream_and_replayed(wor
                                "streamArn": w.reader.stream_arn}}))
     assert replay_parked(w.c)["replayed"] == 1
     assert len([e for e in _emails(w) if e[0] == "aigerim@example.kz"]) == 3
-    assert len(_topic_messages(w)) == 2
+    assert len(_topic_messages(w)) == 2 + len(made["secondary_agencies"])  # the agency, the business, a second body
