@@ -359,18 +359,26 @@ def replay_parked(limit: int) -> int:
 
 def export_corrections(out: Path) -> int:
     """Agencies' reroutes as labelled examples for `tools/train_router.py --corrections`: JSON lines
-    {text, to_agency, from_agency, category, sector, at, complaint_id}. An example whose complaint has no
-    matching reroute in its timeline (a save that lost its race after the example was written) is skipped.
+    {text, to_agency, from_agency, category, sector, at, complaint_id}: one per case, its last reroute, if
+    the case is still with that agency. An example whose reroute never happened (a save that lost its race
+    after the example was written) or was corrected by a later reroute is skipped.
     The export holds complaint texts: keep it where the complaints are kept, and delete it after training."""
     from chalicelib.adapters.tables import RoutingExampleTable
     from chalicelib.bootstrap import container
 
     c = container()
-    written = skipped = 0
+    written = 0
+    latest: dict[str, object] = {}
+    total = 0
+    for item in RoutingExampleTable.scan():  # a CLI export, never a request path
+        total += 1
+        if item.complaint_id not in latest or item.at > latest[item.complaint_id].at:
+            latest[item.complaint_id] = item  # an earlier reroute of a case rerouted again was corrected later
     with open(out, "w", encoding="utf-8") as fh:
-        for item in RoutingExampleTable.scan():  # a CLI export, never a request path
+        for item in latest.values():
             complaint = c.complaints.get(item.complaint_id)
-            happened = complaint is not None and any(
+            # one label per case: its last reroute, and only if the case is still with that agency
+            happened = complaint is not None and complaint.agency_id == item.to_agency and any(
                 e.type == "rerouted" and e.agency_id == item.to_agency and abs((e.at - item.at).total_seconds()) < 1
                 for e in complaint.timeline)
             if not happened:
@@ -380,7 +388,8 @@ def export_corrections(out: Path) -> int:
                                  "category": item.category, "sector": item.sector, "at": item.at.isoformat(),
                                  "complaint_id": item.complaint_id}, ensure_ascii=False) + "\n")
             written += 1
-    print(f"wrote {written} correction(s) to {out}; skipped {skipped} without a matching reroute")
+    skipped = total - written
+    print(f"wrote {written} correction(s) to {out}; skipped {skipped} (rerouted again, or no matching reroute)")
     return 0
 
 

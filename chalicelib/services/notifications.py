@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
@@ -174,7 +174,9 @@ def secondary_agency_topic(envelope, c) -> Message | None:
         language="", body=_json(body), subject=f"Qalqan complaint.secondary {complaint.id}",
         attributes={"audience": "agency", "agency": agency_id, "region": complaint.region,
                     "category": complaint.category or "none", "event": body["event"], "role": "secondary"},
-        idempotency_key=envelope.event_id,
+        # the business's message comes from the same event: a delivery id of its own, so a subscriber
+        # that drops duplicates by it never drops the other
+        idempotency_key=f"{envelope.event_id}:secondary",
     )
 
 
@@ -182,7 +184,8 @@ def secondary_agency_webhook(envelope, c) -> Message | None:
     agency_id = _secondary_target(envelope)
     if agency_id is None:
         return None
-    return _webhook(envelope, c, agency_owner(agency_id), "agency", _secondary_body(envelope, c, agency_id))
+    message = _webhook(envelope, c, agency_owner(agency_id), "agency", _secondary_body(envelope, c, agency_id))
+    return replace(message, idempotency_key=f"{envelope.event_id}:secondary") if message else None
 
 
 # --- businesses ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_sent_anyway_an_unsure_complaint_goes_to_triage_with_the_suggestion_reco
 
 
 def test_a_second_body_sees_the_case_read_only_without_the_contact(client, demo, with_model, services):
-    with_model(FixedModel({"kzpp": 0.55, "kgd": 0.4, "ksek": 0.05}))
+    with_model(FixedModel({"kzpp": 0.88, "kgd": 0.1, "ksek": 0.02}))
     outlet = demo["outlets"][0]
     r = _post(client, "/complaints", {"outlet_code": outlet["code"], "language": "ru",
                                       "text": "Обсчитали на кассе на 500 тенге и чек не дали, касса не работает",
@@ -96,7 +96,7 @@ def test_a_second_body_sees_the_case_read_only_without_the_contact(client, demo,
 
 
 def test_a_reroute_to_the_second_body_makes_it_the_handling_one(client, demo, with_model, services):
-    with_model(FixedModel({"kzpp": 0.55, "kgd": 0.4, "ksek": 0.05}))
+    with_model(FixedModel({"kzpp": 0.88, "kgd": 0.1, "ksek": 0.02}))
     made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
                                                     "text": "Обсчитали на кассе на 500 тенге и чек не дали, касса не работает"},
                             **{"Idempotency-Key": "second-0002-aaaa"}).body)
@@ -113,7 +113,7 @@ def test_the_second_body_is_notified(services, demo, with_model, client):
     from chalicelib.services import notifications
     from chalicelib.streams.processor import Envelope
 
-    with_model(FixedModel({"kzpp": 0.55, "kgd": 0.4, "ksek": 0.05}))
+    with_model(FixedModel({"kzpp": 0.88, "kgd": 0.1, "ksek": 0.02}))
     made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
                                                     "text": "Обсчитали на кассе на 500 тенге и чек не дали, касса не работает"},
                             **{"Idempotency-Key": "second-0003-aaaa"}).body)
@@ -162,3 +162,39 @@ def test_reroutes_are_exported_as_training_examples_and_orphans_are_skipped(clie
     assert [(r["complaint_id"], r["to_agency"], r["from_agency"], r["text"]) for r in rows] == [
         (made["id"], target, agency, "Продали просроченный кефир")]
     assert "skipped 1" in capsys.readouterr().out
+
+
+def test_a_case_rerouted_twice_exports_only_its_last_label(client, demo, services, tmp_path):
+    from tools.admin import main as admin
+
+    made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
+                                                    "text": "Продали просроченный кефир"},
+                            **{"Idempotency-Key": "export-0002-aaaa"}).body)
+    first = made["agency"]["id"]
+    second = "kgd" if first != "kgd" else "kzpp"
+    for by, to in ((first, second), (second, first)):
+        auth = {"Authorization": f"Bearer {demo['keys']['agencies'][by]}"}
+        assert _post(client, f"/agency/complaints/{made['id']}/reroute", {"agency_id": to, "reason": "не наше"},
+                     **auth).status_code == 200
+    out = tmp_path / "corrections.jsonl"
+    assert admin(["export-corrections", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["complaint_id"], r["to_agency"]) for r in rows] == [(made["id"], first)]
+
+
+def test_the_second_bodys_message_has_a_delivery_id_of_its_own(services, demo, with_model, client):
+    from chalicelib.domain.complaint import events_between
+    from chalicelib.services import notifications
+    from chalicelib.streams.processor import Envelope
+
+    with_model(FixedModel({"kzpp": 0.88, "kgd": 0.1, "ksek": 0.02}))
+    made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
+                                                    "text": "Обсчитали на кассе на 500 тенге и чек не дали, касса не работает"},
+                            **{"Idempotency-Key": "second-0004-aaaa"}).body)
+    complaint = services.complaints.get(made["id"])
+    c = replace(services, settings=replace(services.settings, notifications_topic_arn="arn:aws:sns:eu-central-1:1:t"))
+    (submitted,) = [Envelope(i, e, complaint, None) for i, e in events_between(None, complaint)
+                    if type(e).__name__ == "ComplaintSubmitted"]
+    business = notifications.business_topic(submitted, c)
+    second = notifications.secondary_agency_topic(submitted, c)
+    assert business.idempotency_key != second.idempotency_key
