@@ -292,8 +292,8 @@ RULE_BETA = 0.55
 PRIOR_DEFAULT = 2.0           # the sector's default body, when it is a specialised one (telecom -> mindigital)
 PRIOR_FOREIGN = 0.5           # a specialised body outside its sectors: a taxi is not a pharmacy
 # Chosen on the held-out split's reliability curve (make route-eval; docs/routing.md): the highest threshold
-# that keeps clear-cut complaints asked at about 1 % (0.30: 1.0 %; 0.40: 2.3 %; 0.50: 5.7 %). Below it the
-# policy's answers are right less than half the time (held-out bins [0, 0.3): 0.02, [0.3, 0.4): 0.46).
+# that keeps clear-cut complaints asked at about 1 % (0.30: 1.0 %; 0.40: 2.3 %; 0.50: 4.2 %). Below it the
+# policy's answers are almost always wrong (held-out bin [0, 0.3): 0.02 right; [0.3, 0.4): 0.67).
 ASK_THRESHOLD = 0.30
 OVERRIDE_POSTERIOR = 0.85
 OVERRIDE_FLOOR = 0.05

@@ -263,6 +263,15 @@ def test_the_real_corpus_holds_out_a_fifth_and_shares_no_text_with_the_dev_set()
         with open(dev_set, encoding="utf-8") as fh:
             dev = {normalise(json.loads(line)["text"]) for line in fh if line.strip()}
         assert dev and dev.isdisjoint(ex.norm for ex in examples)
+        # nor a reworded one: no corpus text of some length shares a third of its 5-grams with a dev text,
+        # and none is a dev text's sentence taken whole
+        def grams(text):
+            return {text[i:i + 5] for i in range(len(text) - 4)}
+        dev_grams = [grams(d) for d in dev]
+        close = [ex.id for ex in examples if len(ex.norm) >= 25 for g in [grams(ex.norm)]
+                 if any(len(g & d) / len(g | d) >= 0.22 or (len(ex.norm) >= 25 and len(g & d) == len(g))
+                        for d in dev_grams)]
+        assert close == []
 
 
 def test_corrections_become_training_examples_and_an_unknown_agency_is_refused(tmp_path):
