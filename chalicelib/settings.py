@@ -40,6 +40,10 @@ class Settings:
     email_sender: str | None = None          # a verified SES identity, e.g. "Qalqan <no-reply@qalqan.kz>"
     sms_sender_id: str = "Qalqan"
     complaints_stream_arn: str = ""
+    # A rotation: tracking tokens made with the previous secret are still accepted (links already sent keep
+    # working); new tokens, ids and cursors use the current one. QALQAN_PREVIOUS_SECRET or its SSM parameter.
+    previous_secret_value: str = field(default="", repr=False)
+    previous_secret_parameter: str | None = None
 
     @cached_property
     def secret(self) -> str:
@@ -49,6 +53,14 @@ class Settings:
         if len(value) < 32:
             raise ConfigurationError("the secret behind QALQAN_SECRET_PARAMETER is shorter than 32 characters")
         return value
+
+    @cached_property
+    def previous_secrets(self) -> tuple[str, ...]:
+        value = self.previous_secret_value or (
+            _secret_from_ssm(self.previous_secret_parameter) if self.previous_secret_parameter else "")
+        if value and len(value) < 32:
+            raise ConfigurationError("the previous secret is shorter than 32 characters")
+        return (value,) if value and value != self.secret else ()
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}-{short}"
@@ -130,6 +142,8 @@ def load_settings(env: dict | None = None) -> Settings:
         queue_settle_seconds=settle, notifications_topic_arn=topic, parked_queue_url=parked,
         email_sender=env.get("EMAIL_SENDER") or None, sms_sender_id=env.get("SMS_SENDER_ID", "Qalqan")[:11],
         complaints_stream_arn=stream_arn,
+        previous_secret_value=env.get("QALQAN_PREVIOUS_SECRET", ""),
+        previous_secret_parameter=env.get("QALQAN_PREVIOUS_SECRET_PARAMETER") or None,
     )
 
 

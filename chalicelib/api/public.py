@@ -86,7 +86,8 @@ def complaint_status(complaint_id):
     from chalicelib.services.complaints import complaint_for_holder
 
     c = container()
-    complaint = complaint_for_holder(complaint_id, _token(_request()), complaints=c.complaints, secret=c.settings.secret)
+    complaint = complaint_for_holder(complaint_id, _token(_request()), complaints=c.complaints, secret=c.settings.secret,
+                                     previous_secrets=c.settings.previous_secrets)
     return _tracking_view(complaint, c)
 
 
@@ -100,5 +101,5 @@ def complaint_feedback(complaint_id):
     request = _request()
     command = schemas.feedback_command(read_json(request, max_bytes=c.settings.max_body_bytes))
     complaint = give_feedback(complaint_id, _token(request), command, complaints=c.complaints,
-                              secret=c.settings.secret, clock=c.clock)
+                              previous_secrets=c.settings.previous_secrets, secret=c.settings.secret, clock=c.clock)
     return _tracking_view(complaint, c)

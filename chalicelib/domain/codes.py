@@ -119,10 +119,15 @@ def tracking_token(secret: str, complaint_id: str) -> str:
     return _encode(int.from_bytes(digest[:16], "big") >> 3, 25).lower()
 
 
-def token_matches(secret: str, complaint_id: str, token: object) -> bool:
+def token_matches(secret: str, complaint_id: str, token: object, previous: tuple[str, ...] = ()) -> bool:
+    """Whether `token` is the complaint's tracking token under the current secret, or under one of the
+    `previous` secrets: after a rotation, links already sent keep working."""
     if not isinstance(token, str) or not token.isascii():  # compare_digest refuses non-ASCII str
         return False
-    return hmac.compare_digest(tracking_token(secret, complaint_id), token.strip().lower())
+    given = token.strip().lower()
+    # every secret is tried (no early exit), so the time taken says nothing about which one matched
+    matches = [hmac.compare_digest(tracking_token(s, complaint_id), given) for s in (secret, *previous)]
+    return any(matches)
 
 
 def is_complaint_id(value: object) -> bool:

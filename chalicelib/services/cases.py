@@ -196,9 +196,10 @@ def business_action(principal: Principal, complaint_id: str, command, *, complai
 
 # --- the consumer -----------------------------------------------------------------------------------------
 def give_feedback(complaint_id: str, token: str | None, command: GiveFeedback, *, complaints: ComplaintRepository,
-                  secret: str, clock: Clock) -> Complaint:
+                  secret: str, clock: Clock, previous_secrets: tuple[str, ...] = ()) -> Complaint:
     """The consumer accepts or rejects the seller's offer, once, with 1-5 stars."""
-    complaint = complaint_for_holder(complaint_id, token, complaints=complaints, secret=secret, consistent=True)
+    complaint = complaint_for_holder(complaint_id, token, complaints=complaints, secret=secret, consistent=True,
+                                     previous_secrets=previous_secrets)
     stored, _ = act(complaint, command, actor=CONSUMER, complaints=complaints, clock=clock)
     return stored
 

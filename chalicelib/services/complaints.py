@@ -180,10 +180,12 @@ def _new_complaint(complaint_id: str, cmd: SubmitComplaint, seller: Seller, deci
 
 
 def complaint_for_holder(complaint_id: str, token: str | None, *, complaints: ComplaintRepository,
-                         secret: str, consistent: bool = False) -> Complaint:
-    """The complaint for whoever holds its tracking token. A wrong token and an unknown id look the same."""
+                         secret: str, consistent: bool = False, previous_secrets: tuple[str, ...] = ()) -> Complaint:
+    """The complaint for whoever holds its tracking token (made with the current secret or a previous one,
+    during a rotation). A wrong token and an unknown id look the same."""
     not_found = ComplaintNotFound("No complaint matches this link.")
-    if not codes.is_complaint_id(complaint_id) or not codes.token_matches(secret, complaint_id, token):
+    if not codes.is_complaint_id(complaint_id) or not codes.token_matches(secret, complaint_id, token,
+                                                                         previous_secrets):
         raise not_found  # the token is derived from the id, so this costs no database read
     complaint = complaints.get(complaint_id, consistent=consistent)
     if complaint is None:

@@ -349,3 +349,25 @@ def test_every_consumer_error_has_kazakh_and_russian_text(api, demo, case, body,
     for detail in error["fields"].values():
         assert detail["code"] in FIELDS, detail
         assert detail["message"] == FIELDS[detail["code"]]["kk"].format(**detail), detail
+
+
+def test_after_a_secret_rotation_links_already_sent_keep_working(api, demo, services):
+    """The secret rotates: tracking links made with the previous one still open the complaint (and feedback
+    still works), new complaints get tokens of the new secret, and a token of neither is refused."""
+    from dataclasses import replace
+
+    from chalicelib.bootstrap import use_container
+    from chalicelib.domain import codes
+
+    old = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU}).json_body
+    new_secret = "a-brand-new-secret-after-rotation-000000001"
+    rotated = replace(services.settings, secret_value=new_secret, previous_secret_value=services.settings.secret)
+    use_container(replace(services, settings=rotated))
+    assert api.get(f"/complaints/{old['id']}", headers={"X-Tracking-Token": old["tracking_token"]}).status_code == 200
+    fresh = api.post("/complaints", {"outlet_code": _code(demo, "grocery"), "text": TEXT_RU}).json_body
+    assert fresh["tracking_token"] == codes.tracking_token(new_secret, fresh["id"]) != old["tracking_token"]
+    forged = codes.tracking_token("some-other-secret-that-nobody-uses-0000001", old["id"])
+    assert api.get(f"/complaints/{old['id']}", headers={"X-Tracking-Token": forged}).status_code == 404
+    # once the previous secret is dropped, the old links stop working
+    use_container(replace(services, settings=replace(rotated, previous_secret_value="")))
+    assert api.get(f"/complaints/{old['id']}", headers={"X-Tracking-Token": old["tracking_token"]}).status_code == 404

@@ -38,3 +38,14 @@ def test_the_secret_comes_from_ssm_on_first_use_not_at_load():
             Name="/qalqan/test/secret", Value="z" * 40, Type="SecureString")
         s = load_settings({"AWS_REGION": "eu-central-1", "QALQAN_SECRET_PARAMETER": "/qalqan/test/secret"})
         assert s.secret == "z" * 40
+
+
+def test_a_previous_secret_is_optional_checked_and_never_the_current_one():
+    from chalicelib.settings import ConfigurationError, load_settings
+
+    base = {"AWS_REGION": "eu-central-1", "QALQAN_SECRET": "s" * 40}
+    assert load_settings(base).previous_secrets == ()
+    assert load_settings({**base, "QALQAN_PREVIOUS_SECRET": "p" * 40}).previous_secrets == ("p" * 40,)
+    assert load_settings({**base, "QALQAN_PREVIOUS_SECRET": "s" * 40}).previous_secrets == ()
+    with pytest.raises(ConfigurationError):
+        load_settings({**base, "QALQAN_PREVIOUS_SECRET": "short"}).previous_secrets
