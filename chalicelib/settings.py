@@ -92,6 +92,20 @@ def _secret_from_ssm(parameter: str) -> str:
         raise ConfigurationError(f"cannot read QALQAN_SECRET_PARAMETER {parameter!r}: {exc.__class__.__name__}") from exc
 
 
+def _region_from_aws_config(env) -> str:
+    """The region in the AWS config file (AWS_CONFIG_FILE or ~/.aws/config, profile AWS_PROFILE or
+    "default"), as the CLI would use. Lambda always sets AWS_REGION; this is for the shells that run
+    `chalice package` or the admin CLI. Only `env` and the file are read, nothing else of the process."""
+    try:
+        from botocore.configloader import load_config  # only when no region variable is set: never in Lambda
+
+        path = os.path.expanduser(env.get("AWS_CONFIG_FILE") or "~/.aws/config")
+        profile = env.get("AWS_PROFILE") or "default"
+        return load_config(path).get("profiles", {}).get(profile, {}).get("region") or ""
+    except Exception:  # noqa: BLE001 - no file or an unreadable one is the same as no region: the check says so
+        return ""
+
+
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: the process environment), collecting every problem at once."""
     env = os.environ if env is None else env
@@ -110,9 +124,10 @@ def load_settings(env: dict | None = None) -> Settings:
     prefix = env.get("TABLE_PREFIX", f"qalqan-{stage}")
     if not prefix.replace("-", "").replace("_", "").isalnum():
         problems.append(f"TABLE_PREFIX may contain only letters, digits, '-' and '_', got {prefix!r}")
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or _region_from_aws_config(env)
     if not region:
-        problems.append("AWS_REGION must be set (personal data must stay in the chosen region)")
+        problems.append("AWS_REGION must be set, or a region in the AWS config file "
+                        "(personal data must stay in the chosen region)")
     vault_endpoint = env.get("CONTACT_VAULT_ENDPOINT") or None
     if vault_endpoint:
         _url("CONTACT_VAULT_ENDPOINT", vault_endpoint, problems)

@@ -15,7 +15,8 @@ def test_defaults_suit_the_local_stack():
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigurationError) as info:
-        load_settings({"WEB_BASE_URL": "not a url", "LOG_LEVEL": "LOUD", "TABLE_PREFIX": "bad prefix!"})
+        load_settings({"WEB_BASE_URL": "not a url", "LOG_LEVEL": "LOUD", "TABLE_PREFIX": "bad prefix!",
+                       "AWS_CONFIG_FILE": "/nonexistent/aws-config"})  # no region anywhere
     message = str(info.value)
     for name in ("WEB_BASE_URL", "QALQAN_SECRET", "LOG_LEVEL", "TABLE_PREFIX", "AWS_REGION"):
         assert name in message
@@ -49,3 +50,21 @@ def test_a_previous_secret_is_optional_checked_and_never_the_current_one():
     assert load_settings({**base, "QALQAN_PREVIOUS_SECRET": "s" * 40}).previous_secrets == ()
     with pytest.raises(ConfigurationError):
         load_settings({**base, "QALQAN_PREVIOUS_SECRET": "short"}).previous_secrets
+
+
+def test_the_region_may_come_from_the_aws_config_file_as_for_the_cli(tmp_path, monkeypatch):
+    from chalicelib.settings import ConfigurationError, load_settings
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-north-1\n[profile kz]\nregion = ap-south-1\n")
+    base = {"QALQAN_SECRET": "s" * 40, "AWS_CONFIG_FILE": str(config)}
+    assert load_settings(base).aws_region == "eu-north-1"
+    assert load_settings({**base, "AWS_PROFILE": "kz"}).aws_region == "ap-south-1"
+    assert load_settings({**base, "AWS_REGION": "eu-central-1"}).aws_region == "eu-central-1"
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    with pytest.raises(ConfigurationError, match="AWS_REGION must be set"):
+        load_settings({"QALQAN_SECRET": "s" * 40, "AWS_CONFIG_FILE": str(empty)})
