@@ -40,7 +40,7 @@ def test_the_parking_queue_keeps_records_longer_than_the_ledger_needs_and_alarms
 
 def test_the_names_match_the_stage_policies():
     for stage in ("dev", "prod"):
-        policy = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / f"policy-{stage}.json").read_text())
+        policy = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / f"policy-{stage}-reactions.json").read_text())
         by_sid = {s["Sid"]: s for s in policy["Statement"]}
         assert by_sid["Parking"]["Resource"].endswith(f":qalqan-{stage}-parked")
         assert by_sid["Notifications"]["Resource"].endswith(f":qalqan-{stage}-notifications")
