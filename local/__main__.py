@@ -1,7 +1,7 @@
 """The embedded local stack: `python -m local [--port 8000]`.
 
 One process, one port on 127.0.0.1: moto's server (in-memory DynamoDB, SNS, SQS, SES) on a private port,
-the Chalice app with every route, the QR resolver at /q/<code> fed function-URL events, and web/ as static
+the contact vault's own DynamoDB on a second private port (in a child process: see start_vault), the Chalice app with every route, the QR resolver at /q/<code> fed function-URL events, and web/ as static
 files. A stream pump reads the complaints table's stream and calls the `reactions` handler Lambda would call;
 every message it sends is listed at /_local/outbox. Data lives in memory and is gone when the process stops.
 """
@@ -21,10 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET = "local-development-secret-never-used-in-aws-0001"
 
 
-def configure_environment(port: int, moto_endpoint: str) -> None:
+def configure_environment(port: int, moto_endpoint: str, vault_endpoint: str) -> None:
     """Everything the app reads at import time, pointed at the embedded services."""
     os.environ.update({
         "AWS_ENDPOINT_URL": moto_endpoint,
+        # The vault's table is created and read on its own endpoint (tables._vault_meta gives pynamodb `host`),
+        # as a store in Kazakhstan would be; everything else stays on the AWS-side endpoint.
+        "CONTACT_VAULT_ENDPOINT": vault_endpoint,
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
         "AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "eu-central-1",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
@@ -71,6 +74,47 @@ def start_pump(c, stop: threading.Event):
     return pump, thread
 
 
+# The vault's moto runs in a child process, not as a second ThreadedMotoServer here: moto keeps its state in
+# module-level backends, so two servers in one process answer from the same tables and would prove nothing
+# about the separation. The child exits when its stdin closes, so it never outlives this process (even a
+# SIGKILLed one): the operating system closes the pipe.
+VAULT_SERVER = """
+import logging, sys
+from moto.server import ThreadedMotoServer
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print("http://%s:%d" % server.get_host_and_port(), flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+def start_vault():
+    """Start the vault's store: a moto of its own, as the Kazakhstan-hosted store would be in production."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-c", VAULT_SERVER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def vault_endpoint(process) -> str:
+    line = process.stdout.readline().strip()
+    if not line.startswith("http://"):
+        raise RuntimeError(f"the contact vault's store did not start (exit code {process.poll()})")
+    return line
+
+
+def stop_vault(process) -> None:
+    import subprocess
+
+    process.stdin.close()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def start_moto():
     from moto.server import ThreadedMotoServer
 
@@ -101,8 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
 
+    vault = start_vault()  # first: its interpreter starts while this one starts moto
     moto, endpoint = start_moto()
-    configure_environment(args.port, endpoint)
+    try:
+        vault_url = vault_endpoint(vault)
+    except RuntimeError as exc:
+        moto.stop()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_environment(args.port, endpoint, vault_url)
     messaging = create_messaging()
     sys.path.insert(0, str(ROOT))
     from local.server import LocalApi, build_server  # imports app: only after the environment is set
@@ -116,15 +167,17 @@ def main(argv: list[str] | None = None) -> int:
         server = build_server(args.port, local_api=local_api)
     except OSError as exc:
         moto.stop()
+        stop_vault(vault)
         print(f"error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); set PORT to a free port", file=sys.stderr)
         return 2
     create_tables()
     demo = seed_demo(container())
     base = f"http://127.0.0.1:{args.port}"
     # dynamodb_endpoint: so the admin CLI (create-key, revoke-key) can reach this stack's in-memory tables.
+    # vault_endpoint: the contact vault's own store (CONTACT_VAULT_ENDPOINT), apart from dynamodb_endpoint.
     # parked_queue_url: with AWS_ENDPOINT_URL=dynamodb_endpoint, `tools.admin replay-parked` replays this stack's.
     demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", "outbox": f"{base}/_local/outbox",
-            "dynamodb_endpoint": endpoint, "parked_queue_url": messaging["PARKED_QUEUE_URL"],
+            "dynamodb_endpoint": endpoint, "vault_endpoint": vault_url, "parked_queue_url": messaging["PARKED_QUEUE_URL"],
             "notifications_topic_arn": messaging["NOTIFICATIONS_TOPIC_ARN"], **demo}
     demo_file = Path(args.demo_file)
     demo_file.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  example form link: {base}/?o={first}&ch=qr", flush=True)
     print(f"  consoles: agency {base}/agency.html  business {base}/business.html  "
           f"(demo keys for every agency and business in {demo_file})", flush=True)
+    print(f"  dynamodb {endpoint}  contact vault {vault_url} (its own store: names, phones, emails only there)",
+          flush=True)
     print(f"  admin key (demo only): {demo['keys']['admin']}", flush=True)
     print(f"  outbox: every notification the stream reactions sent (SNS, SMS and email go to moto; webhooks are "
           f"recorded, not delivered: no public https here), ?complaint_id= filters; pump {base}/_local/streams",
@@ -163,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     server.shutdown()
     server.server_close()
     moto.stop()
+    stop_vault(vault)
     return 0
 
 
