@@ -165,7 +165,7 @@ def tables_template() -> dict:
             # Declared exactly as in infra/reactions.json, so merging both keeps one identical parameter.
             "Stage": {
                 "Type": "String", "Default": "dev", "AllowedValues": ["dev", "prod"],
-                "Description": "the Chalice stage this package is for (names match .chalice/policy-<stage>.json)",
+                "Description": "the Chalice stage this package is for (names match .chalice/policy-<stage>-<function>.json)",
             },
             VAULT_PARAMETER: {
                 "Type": "String", "Default": "true", "AllowedValues": ["true", "false"],

@@ -402,8 +402,10 @@ def test_logs_only_to_the_functions_own_group_and_kms_only_through_ssm(stage, fu
         if any(a.startswith("kms:") for a in actions):
             assert actions == ["kms:Decrypt"]
             assert s["Condition"]["StringLike"]["kms:ViaService"] == "ssm.*.amazonaws.com"
-            assert s["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"].endswith(
-                f":parameter/qalqan/{stage}/secret")
+            # the stage's secret and, during a rotation, its previous one: nothing else
+            assert sorted(p.rsplit(":parameter", 1)[1] for p in _as_list(
+                s["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"])) == [
+                f"/qalqan/{stage}/previous-secret", f"/qalqan/{stage}/secret"]
         for resource in _as_list(s.get("Resource", [])):
             assert resource != "*", s
     reads_secret = allows(doc, "ssm:GetParameter", f"arn:aws:ssm:r:1:parameter/qalqan/{stage}/secret")
