@@ -114,14 +114,20 @@ def agency_topic(envelope, c) -> Message | None:
     topic = c.settings.notifications_topic_arn
     if agency_id is None or not topic:
         return None
-    body = agency_body(envelope, c, agency_id)
+    return _agency_topic_message(envelope, topic, agency_id, agency_body(envelope, c, agency_id))
+
+
+def _agency_topic_message(envelope, topic: str, agency_id: str, body: dict, *, role: str | None = None,
+                          delivery: str | None = None) -> Message:
     complaint = envelope.complaint
+    attributes = {"audience": "agency", "agency": agency_id, "region": complaint.region,
+                  "category": complaint.category or "none", "event": body["event"]}
+    if role:
+        attributes["role"] = role
     return Message(
         channel="sns", audience="agency", to=topic, complaint_id=complaint.id, template=f"agency.{body['event']}",
-        language="", body=_json(body), subject=f"Qalqan {body['event']} {complaint.id}",
-        attributes={"audience": "agency", "agency": agency_id, "region": complaint.region,
-                    "category": complaint.category or "none", "event": body["event"]},
-        idempotency_key=envelope.event_id,
+        language="", body=_json(body), subject=f"Qalqan {body['event']} {complaint.id}", attributes=attributes,
+        idempotency_key=delivery or envelope.event_id,
     )
 
 
@@ -167,17 +173,10 @@ def secondary_agency_topic(envelope, c) -> Message | None:
     topic = c.settings.notifications_topic_arn
     if agency_id is None or not topic:
         return None
-    body = _secondary_body(envelope, c, agency_id)
-    complaint = envelope.complaint
-    return Message(
-        channel="sns", audience="agency", to=topic, complaint_id=complaint.id, template="agency.complaint.secondary",
-        language="", body=_json(body), subject=f"Qalqan complaint.secondary {complaint.id}",
-        attributes={"audience": "agency", "agency": agency_id, "region": complaint.region,
-                    "category": complaint.category or "none", "event": body["event"], "role": "secondary"},
-        # the business's message comes from the same event: a delivery id of its own, so a subscriber
-        # that drops duplicates by it never drops the other
-        idempotency_key=f"{envelope.event_id}:secondary",
-    )
+    # the business's message comes from the same event: a delivery id of its own, so a subscriber that drops
+    # duplicates by it never drops the other
+    return _agency_topic_message(envelope, topic, agency_id, _secondary_body(envelope, c, agency_id),
+                                 role="secondary", delivery=f"{envelope.event_id}:secondary")
 
 
 def secondary_agency_webhook(envelope, c) -> Message | None:
