@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test unit functional e2e bench route-eval train-router clean
+.PHONY: run test unit functional e2e bench route-eval train-router clean package
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -93,6 +93,14 @@ bench: $(STAMP)
 	$(PY) -m bench.stickers
 	$(PY) -m bench.http_throughput
 	$(MAKE) --no-print-directory route-eval
+
+# The deployable package of a stage under dist/$(STAGE)/: merge.json (infra/ fragments merged), sam.json and a lean,
+# precompiled deployment.zip (tools/package.py says what is dropped and why), then cfn-lint on the template.
+# Needs PyPI: chalice fetches the manylinux wheels Lambda runs.
+STAGE ?= dev
+package: $(STAMP)
+	$(PY) -m tools.package --stage $(STAGE)
+	$(VENV)/bin/cfn-lint dist/$(STAGE)/sam.json
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache

@@ -1,0 +1,189 @@
+"""Builds the deployable package of a stage: `python -m tools.package --stage dev` (`make package STAGE=dev`).
+
+1. Deep-merges infra/resolver.json, infra/tables.json and infra/reactions.json into dist/<stage>/merge.json
+   (a key two files set differently is refused, so no fragment silently overrides another) and runs
+   `chalice package --merge-template`, which writes dist/<stage>/sam.json and deployment.zip.
+2. Rewrites the zip lean. The Lambda Python runtime ships its own precompiled boto3/botocore and what they use
+   (s3transfer, jmespath, dateutil, urllib3, six); pynamodb pulls copies into the zip that would shadow them,
+   uncompiled and 30 MB. The Tracer is not used, so aws_xray_sdk and wrapt (only it imports wrapt) go; so do
+   phonenumbers' geocoder/carrier/timezone data (chalicelib only parses, validates and formats), test suites,
+   type stubs and every stale __pycache__.
+3. Precompiles every .py (unchecked-hash .pyc, optimize 0, sources kept for tracebacks): /var/task is
+   read-only, so without them each cold start compiles everything again.
+Prints the zip size before and after and the largest remaining top-level packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import compileall
+import fcntl
+import json
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAGMENTS = ("resolver.json", "tables.json", "reactions.json")
+DEFAULT_REGION = "eu-central-1"
+
+# Top-level names the Lambda python3.11 runtime already provides (precompiled), or that only unused features need.
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+UNUSED = {"aws_xray_sdk", "wrapt", "wrapt-stubs"}
+DROPPED_TOP_LEVEL = RUNTIME_PROVIDED | UNUSED
+# Distribution names as they appear in *.dist-info / *.data directory names (normalised to lower case, "_").
+DROPPED_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six",
+                         "aws_xray_sdk", "wrapt"}
+# phonenumbers' __init__ does not import these; chalicelib uses parse/is_valid_number/format_number only.
+PHONENUMBERS_UNUSED = {"geodata", "carrierdata", "tzdata", "geocoder.py", "carrier.py", "timezone.py"}
+# Never shipped whatever pulls them in: dev-only tools and the repo's own non-Lambda code.
+FORBIDDEN_TOP_LEVEL = {"moto", "pytest", "_pytest", "sklearn", "scipy", "numpy", "local", "tests", "bench", "tools"}
+
+
+class PackageError(RuntimeError):
+    pass
+
+
+def deep_merge(base: dict, extra: dict, path: str = "") -> dict:
+    """Merges `extra` into a copy of `base`; equal values are fine, different ones are a conflict."""
+    merged = dict(base)
+    for key, value in extra.items():
+        where = f"{path}.{key}" if path else key
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(merged[key], dict) and isinstance(value, dict):
+            merged[key] = deep_merge(merged[key], value, where)
+        elif merged[key] != value:
+            raise PackageError(f"conflicting values for {where}: {merged[key]!r} vs {value!r}")
+    return merged
+
+
+def merge_template(stage: str, infra: Path = ROOT / "infra") -> dict:
+    merged: dict = {}
+    for name in FRAGMENTS:
+        merged = deep_merge(merged, json.loads((infra / name).read_text(encoding="utf-8")), name)
+    # The fragments default Stage to dev; a prod package must not deploy prod functions under dev names.
+    merged["Parameters"]["Stage"]["Default"] = stage
+    return merged
+
+
+def run_chalice(stage: str, out_dir: Path, merge_path: Path) -> None:
+    env = dict(os.environ)
+    # app.py needs a region at import and chalice package imports app.py; the template itself is region-free.
+    env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
+    env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
+    chalice = Path(sys.executable).with_name("chalice")
+    command = [str(chalice) if chalice.exists() else "chalice", "package", "--stage", stage,
+               "--merge-template", str(merge_path), str(out_dir)]
+    # Chalice caches dependency zips in .chalice/deployments: two builds at once (pytest -n 2, make package in
+    # another shell) must not write the same cache file together.
+    lock_path = ROOT / ".chalice" / "deployments" / ".package.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    if result.returncode != 0 or not (out_dir / "deployment.zip").exists():
+        raise PackageError(
+            "chalice package failed. It downloads manylinux wheels for python3.11 from PyPI, so it needs the "
+            f"network to PyPI (or a warm .chalice/deployments cache).\n{output[-3000:]}")
+    # Chalice only warns when it can't get a wheel and then builds (or leaves out) the package locally.
+    if "Could not install dependencies" in output:
+        raise PackageError(f"chalice package could not fetch every Lambda-compatible wheel:\n{output[-3000:]}")
+
+
+def _keep(name: str) -> bool:
+    parts = name.split("/")
+    top = parts[0]
+    if top in DROPPED_TOP_LEVEL or top.endswith(".pyi"):
+        return False
+    if top.endswith((".dist-info", ".data")):
+        dist = top.rsplit("-", 1)[0].split("-")[0].lower().replace(".", "_").replace("-", "_")
+        if dist in DROPPED_DISTRIBUTIONS:
+            return False
+    if "__pycache__" in parts or "tests" in parts[:-1] or name.endswith((".pyc", ".pyi")):
+        return False
+    if top == "phonenumbers" and len(parts) > 1 and parts[1] in PHONENUMBERS_UNUSED:
+        return False
+    return True
+
+
+def top_level_sizes(zip_path: Path) -> collections.Counter:
+    sizes: collections.Counter = collections.Counter()
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            sizes[info.filename.split("/")[0]] += info.compress_size
+    return sizes
+
+
+def lean_zip(zip_path: Path) -> None:
+    """Rewrites zip_path in place: drops what Lambda does not need, adds a .pyc for every .py."""
+    with tempfile.TemporaryDirectory(prefix="qalqan-package-") as tmp:
+        tree = Path(tmp) / "task"
+        modes: dict[str, int] = {}
+        with zipfile.ZipFile(zip_path) as archive:
+            for info in archive.infolist():
+                if info.is_dir() or not _keep(info.filename):
+                    continue
+                archive.extract(info, tree)
+                modes[info.filename] = info.external_attr
+        # ddir: tracebacks on Lambda name /var/task/..., not this temporary directory.
+        ok = compileall.compile_dir(str(tree), ddir="/var/task", quiet=1, optimize=0, workers=1,
+                                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        if not ok:
+            raise PackageError("compileall failed on a file of the package (see above)")
+        files = sorted(p for p in tree.rglob("*") if p.is_file())
+        rebuilt = zip_path.with_suffix(".lean.zip")
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+            for path in files:
+                name = path.relative_to(tree).as_posix()
+                # Fixed timestamps: the same inputs give the same zip (and the same CodeSha256).
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = modes.get(name, 0o644 << 16)
+                out.writestr(info, path.read_bytes())
+        rebuilt.replace(zip_path)
+
+
+def build(stage: str, out_dir: Path) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("deployment.zip", "sam.json"):
+        (out_dir / stale).unlink(missing_ok=True)
+    merge_path = out_dir / "merge.json"
+    merge_path.write_text(json.dumps(merge_template(stage), indent=2) + "\n", encoding="utf-8")
+    run_chalice(stage, out_dir, merge_path)
+    zip_path = out_dir / "deployment.zip"
+    before = zip_path.stat().st_size
+    lean_zip(zip_path)
+    after = zip_path.stat().st_size
+    return {"zip": zip_path, "before": before, "after": after, "largest": top_level_sizes(zip_path).most_common(10)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True, choices=("dev", "prod"))
+    parser.add_argument("--out", type=Path, help="output directory (default dist/<stage>)")
+    args = parser.parse_args(argv)
+    out_dir = args.out or ROOT / "dist" / args.stage
+    try:
+        report = build(args.stage, out_dir)
+    except PackageError as error:
+        print(f"package: {error}", file=sys.stderr)
+        return 1
+    mb = 1024 * 1024
+    print(f"{report['zip']}: {report['before'] / mb:.1f} MB as chalice packaged it -> {report['after'] / mb:.1f} MB lean")
+    print("largest top-level entries (compressed):")
+    for name, size in report["largest"]:
+        print(f"  {size / mb:6.2f} MB  {name}")
+    print(f"template: {out_dir / 'sam.json'} (merged from {', '.join('infra/' + f for f in FRAGMENTS)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
