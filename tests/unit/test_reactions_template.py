@@ -20,7 +20,8 @@ def test_the_guards_land_on_chalices_own_event_source_for_the_reactions_handler(
             "Stream": handler.stream_arn, "BatchSize": 100, "StartingPosition": "TRIM_HORIZON"}}}}}}}
     merged = TemplateDeepMerger().merge(TEMPLATE, chalice_output)
     props = merged["Resources"][function]["Properties"]["Events"][source]["Properties"]
-    assert props["Stream"] == handler.stream_arn and props["StartingPosition"] == "TRIM_HORIZON"
+    # the stack's own complaints table (infra/tables.json), not the placeholder the app was packaged with
+    assert props["Stream"] == {"Fn::GetAtt": ["ComplaintsTable", "StreamArn"]} and props["StartingPosition"] == "TRIM_HORIZON"
     assert props["BisectBatchOnFunctionError"] is True and props["MaximumRetryAttempts"] == 10
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["ParkedQueue", "Arn"]}
     env = merged["Resources"][function]["Properties"]["Environment"]["Variables"]
