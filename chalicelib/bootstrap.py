@@ -46,11 +46,13 @@ class Container:
     parking: ParkingLot | None = None
     # The routing classifier (chalicelib/domain/classifier.py), loaded on first use by `routing_model()` so
     # the QR resolver's cold start never reads it; None: the rule-only router.
-    router_model: object | None = "load"
+    router_model: object | None = None  # set by `routing_model()` on first use, or given (tests)
+    _model_loaded: bool = False
 
     def routing_model(self):
-        if isinstance(self.router_model, str) and self.router_model == "load":
+        if self.router_model is None and not self._model_loaded:
             self.router_model = _router_model()
+            self._model_loaded = True
         return self.router_model
 
     def poller(self):

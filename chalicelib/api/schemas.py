@@ -28,6 +28,11 @@ KZ_TIME = timezone(timedelta(hours=5))
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _none_if_blank(value):
+    """An optional text left empty is absent."""
+    return value or None
+
+
 def _check_in(value: Optional[str], known, what: str) -> Optional[str]:
     if value is not None and value not in known:
         raise PydanticCustomError(f"unknown_{what}", f"unknown {what} {{value}}", {"value": value})
@@ -90,10 +95,7 @@ class ContactIn(BaseModel):
 
     _name_clean = field_validator("name", mode="before")(clean_line)
 
-    @field_validator("name", "phone", "email")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return value or None
+    _blank_is_none = field_validator("name", "phone", "email")(_none_if_blank)
 
     @field_validator("phone")
     @classmethod
@@ -264,18 +266,18 @@ class ResponseIn(BaseModel):
     offer: Literal["refund", "replacement", "repair", "apology", "other"]
 
 
-class FeedbackIn(BaseModel):
+class _StarsIn(BaseModel):
+    """1-5 stars with an optional comment: the consumer's feedback on an offer, and a quick rating."""
     model_config = _STRICT
-    accepted: StrictBool
     stars: StrictInt = Field(ge=1, le=5)
     comment: Optional[str] = Field(None, max_length=2000)
 
     _comment_clean = field_validator("comment", mode="before")(clean_text)
+    _comment_blank = field_validator("comment")(_none_if_blank)
 
-    @field_validator("comment")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return value or None
+
+class FeedbackIn(_StarsIn):
+    accepted: StrictBool
 
 
 class KeyIn(BaseModel):
@@ -411,35 +413,23 @@ def outlet_status(body: dict) -> str:
 
 
 # --- ratings (chalicelib/api/ratings.py) ---------------------------------------------------------------
-class QuickRatingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    stars: StrictInt = Field(ge=1, le=5)
+class QuickRatingIn(_StarsIn):
     comment: Optional[str] = Field(None, max_length=500)
     # a random id the page keeps in localStorage: enough to stop casual repeats, never stored as it is
     device_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{16,64}$")
 
-    _comment_clean = field_validator("comment", mode="before")(clean_text)
-
-    @field_validator("comment")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return value or None
-
 
 class ReleaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = _STRICT
     decision: Literal["publish", "discard"]
 
 
 # --- notification channels (chalicelib/api/channels.py) ----------------------------------------------
 class AgencyChannelsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = _STRICT
     webhook_url: Optional[str] = Field(None, max_length=2000)
 
-    @field_validator("webhook_url")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return value or None
+    _blank_is_none = field_validator("webhook_url")(_none_if_blank)
 
 
 class BusinessChannelsIn(AgencyChannelsIn):

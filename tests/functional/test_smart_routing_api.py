@@ -108,19 +108,26 @@ def test_a_reroute_to_the_second_body_makes_it_the_handling_one(client, demo, wi
     assert stored.agency_id == second and stored.secondary_agencies == ()
 
 
-def test_the_second_body_is_notified(services, demo, with_model, client):
+def _submitted_with_a_second_body(services, demo, with_model, client, key):
+    """A complaint about two bodies, its ComplaintSubmitted envelope, and a container with a topic."""
     from chalicelib.domain.complaint import events_between
-    from chalicelib.services import notifications
     from chalicelib.streams.processor import Envelope
 
     with_model(FixedModel({"kzpp": 0.88, "kgd": 0.1, "ksek": 0.02}))
     made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
                                                     "text": "Обсчитали на кассе на 500 тенге и чек не дали, касса не работает"},
-                            **{"Idempotency-Key": "second-0003-aaaa"}).body)
+                            **{"Idempotency-Key": key}).body)
     complaint = services.complaints.get(made["id"])
     c = replace(services, settings=replace(services.settings, notifications_topic_arn="arn:aws:sns:eu-central-1:1:t"))
     (submitted,) = [Envelope(i, e, complaint, None) for i, e in events_between(None, complaint)
                     if type(e).__name__ == "ComplaintSubmitted"]
+    return complaint, submitted, c
+
+
+def test_the_second_body_is_notified(services, demo, with_model, client):
+    from chalicelib.services import notifications
+
+    complaint, submitted, c = _submitted_with_a_second_body(services, demo, with_model, client, "second-0003-aaaa")
     message = notifications.secondary_agency_topic(submitted, c)
     second = complaint.secondary_agencies[0]
     assert message.attributes["agency"] == second and message.attributes["role"] == "secondary"
@@ -183,18 +190,9 @@ def test_a_case_rerouted_twice_exports_only_its_last_label(client, demo, service
 
 
 def test_the_second_bodys_message_has_a_delivery_id_of_its_own(services, demo, with_model, client):
-    from chalicelib.domain.complaint import events_between
     from chalicelib.services import notifications
-    from chalicelib.streams.processor import Envelope
 
-    with_model(FixedModel({"kzpp": 0.88, "kgd": 0.1, "ksek": 0.02}))
-    made = json.loads(_post(client, "/complaints", {"outlet_code": demo["outlets"][0]["code"],
-                                                    "text": "Обсчитали на кассе на 500 тенге и чек не дали, касса не работает"},
-                            **{"Idempotency-Key": "second-0004-aaaa"}).body)
-    complaint = services.complaints.get(made["id"])
-    c = replace(services, settings=replace(services.settings, notifications_topic_arn="arn:aws:sns:eu-central-1:1:t"))
-    (submitted,) = [Envelope(i, e, complaint, None) for i, e in events_between(None, complaint)
-                    if type(e).__name__ == "ComplaintSubmitted"]
+    _, submitted, c = _submitted_with_a_second_body(services, demo, with_model, client, "second-0004-aaaa")
     business = notifications.business_topic(submitted, c)
     second = notifications.secondary_agency_topic(submitted, c)
     assert business.idempotency_key != second.idempotency_key
