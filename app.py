@@ -9,9 +9,13 @@ from chalicelib.api.analytics import analytics_api
 from chalicelib.api.business import business_api
 from chalicelib.api.channels import channels_api
 from chalicelib.api.http import http_middleware
+from chalicelib.api.open311 import open311_api
 from chalicelib.api.public import public_api
+from chalicelib.api.push import push_api
 from chalicelib.api.ratings import ratings_api
 from chalicelib.api.resolver import resolve
+from chalicelib.api.telegram import telegram_api
+from chalicelib.api.transparency import transparency_api
 from chalicelib.bootstrap import container
 from chalicelib.settings import get_settings
 
@@ -27,6 +31,10 @@ app.register_blueprint(business_api, url_prefix="/business")
 app.register_blueprint(ratings_api)
 app.register_blueprint(analytics_api)
 app.register_blueprint(channels_api)
+app.register_blueprint(transparency_api)
+app.register_blueprint(open311_api)
+app.register_blueprint(push_api)
+app.register_blueprint(telegram_api)
 
 
 @app.lambda_function(name="qr_resolver")
