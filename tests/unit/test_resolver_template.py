@@ -108,3 +108,39 @@ def test_cfn_lint_would_catch_a_broken_fragment():
     broken = copy.deepcopy(TEMPLATE)
     broken["Resources"]["QrResolverUrl"]["Properties"]["AuthType"] = "PUBLIC"
     assert any("PUBLIC" in message for message in _lint(_lintable(broken)))
+
+
+def _distribution() -> dict:
+    return TEMPLATE["Resources"]["StickerDistribution"]["Properties"]["DistributionConfig"]
+
+
+def test_the_sticker_domain_is_cloudfront_in_front_of_the_function_url_host():
+    """The stickers print QR_BASE_URL for years; the function URL changes whenever the function is recreated.
+    The distribution's origin is the URL's host (https://<id>.lambda-url.<region>.on.aws/ split on '/')."""
+    (origin,) = _distribution()["Origins"]
+    assert origin["DomainName"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["QrResolverUrl", "FunctionUrl"]}]}]}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    behaviour = _distribution()["DefaultCacheBehavior"]
+    # Nothing cached (the resolver answers no-store: a deactivated outlet must stop resolving at once), and every
+    # viewer header but Host goes to the origin: a function URL answers 403 to a foreign Host.
+    assert behaviour["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    assert behaviour["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+
+
+def test_the_custom_domain_its_certificate_and_dns_are_parameters_and_go_together():
+    conditions = TEMPLATE["Conditions"]
+    assert conditions["HasStickerDomain"] == {"Fn::And": [
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": "StickerDomain"}, ""]}]},
+        {"Fn::Not": [{"Fn::Equals": [{"Ref": "StickerCertificateArn"}, ""]}]}]}
+    assert _distribution()["Aliases"]["Fn::If"][0] == "HasStickerDomain"
+    assert _distribution()["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"] == {"Ref": "StickerCertificateArn"}
+    assert TEMPLATE["Parameters"]["StickerCertificateArn"]["AllowedPattern"].startswith("^(arn:aws:acm:us-east-1:")
+    for record in ("StickerDnsA", "StickerDnsAAAA"):
+        resource = TEMPLATE["Resources"][record]
+        assert resource["Condition"] == "HasStickerZone"
+        assert resource["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": ["StickerDistribution", "DomainName"]}
+    assert {rule["RuleCondition"]["Fn::Not"][0]["Fn::Equals"][0]["Ref"] for rule in TEMPLATE["Rules"].values()} == {
+        "StickerDomain", "StickerCertificateArn"}
+    assert "StickerBaseUrl" in TEMPLATE["Outputs"]
+
