@@ -70,7 +70,8 @@ CREATED = {"type": "object", "required": ["id", "tracking_token", "status", "age
     "secondary_agencies": {"type": "array", "items": {"$ref": "#/components/schemas/Agency"},
                            "description": "other bodies the complaint plainly also concerns; they see it read-only and are informed"},
     "routing": {"type": "object", "properties": {"method": {"type": "string"}, "confidence": {"type": "number"}}},
-    "status_url": {"type": "string", "format": "uri"}}}
+    "status_url": {"type": "string", "format": "uri"},
+    "publish_consent": {"type": "boolean", "description": "the text may be published, scrubbed, in the open data"}}}
 STATUS = {"type": "object", "properties": {
     "id": {"type": "string"}, "status": {"type": "string"}, "status_label": {"$ref": "#/components/schemas/I18n"},
     "kind": {"enum": ["appeal", "signal"]}, "created_at": {"type": "string", "format": "date-time"},
@@ -79,6 +80,7 @@ STATUS = {"type": "object", "properties": {
                            "description": "other bodies the complaint plainly also concerns; they see it read-only and are informed"},
     "outlet": {"type": ["object", "null"]}, "business": {"type": "object"}, "category": {"type": ["object", "null"]},
     "routing": {"type": "object"}, "contact_provided": {"type": "boolean"},
+    "publish_consent": {"type": "boolean", "description": "the text may be published, scrubbed, in the open data"},
     "due_at": {"type": ["string", "null"], "format": "date-time", "description": "same as agency_due_at"},
     "business_due_at": {"type": "string", "format": "date-time", "description": "the seller answers within 10 calendar days"},
     "agency_due_at": {"type": ["string", "null"], "format": "date-time",

@@ -169,6 +169,7 @@ class ComplaintTable(Model):
     contact_ref = UnicodeAttribute(null=True)
     identified = BooleanAttribute(default=False)
     share_contact_with_business = BooleanAttribute(default=False)
+    publish_consent = BooleanAttribute(default=False)  # the text may go, scrubbed, into the open data
     incident_at = UTCDateTimeAttribute(null=True)
     routing = JSONAttribute()
     agency_id = UnicodeAttribute()

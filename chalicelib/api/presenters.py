@@ -89,6 +89,7 @@ def complaint_created(complaint: Complaint, token: str, status_url: str, catalog
         "secondary_agencies": [agency(catalog, a) for a in complaint.secondary_agencies if a in catalog.agencies],
         "routing": {"method": complaint.routing.method, "confidence": complaint.routing.confidence},
         "status_url": status_url,
+        "publish_consent": complaint.publish_consent,
     }
 
 
@@ -214,6 +215,7 @@ def complaint_for_holder(complaint: Complaint, catalog: Catalog) -> dict:
         "category": _names(catalog.categories, complaint.category),
         "routing": {"method": complaint.routing.method, "confidence": complaint.routing.confidence},
         "contact_provided": complaint.contact_ref is not None,
+        "publish_consent": complaint.publish_consent,
         "due_at": _iso(complaint.agency_due_at),
         "business_due_at": _iso(complaint.business_due_at),
         "agency_due_at": _iso(complaint.agency_due_at),

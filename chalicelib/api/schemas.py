@@ -157,6 +157,7 @@ class ComplaintIn(BaseModel):
     contact: Optional[ContactIn] = None
     share_contact_with_business: StrictBool = False
     incident_at: Optional[datetime] = None
+    publish_consent: StrictBool = False
 
     @field_validator("category")
     @classmethod
@@ -352,7 +353,7 @@ def submit_command(body: dict, *, key: Optional[str]) -> SubmitComplaint:
         text=data.text, channel=data.channel, outlet_code=data.outlet_code, business=business,
         category=data.category, language=data.language, contact=contact,
         share_contact_with_business=data.share_contact_with_business, incident_at=data.incident_at,
-        idempotency_key=key,
+        publish_consent=data.publish_consent, idempotency_key=key,
     )
 
 

@@ -178,6 +178,8 @@ class Complaint:
     # Other bodies the complaint plainly also concerns (no receipt AND overcharging): they see it in their
     # queues, read-only, and are notified; the handling agency stays `agency_id`.
     secondary_agencies: tuple[str, ...] = ()
+    # The consumer let the complaint's text be published, scrubbed of personal data, in the open data.
+    publish_consent: bool = False
 
     @property
     def is_open(self) -> bool:

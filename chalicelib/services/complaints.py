@@ -37,6 +37,7 @@ class SubmitComplaint:
     contact: Contact | None = None
     share_contact_with_business: bool = False
     incident_at: datetime | None = None
+    publish_consent: bool = False
     idempotency_key: str | None = None
 
 
@@ -174,7 +175,7 @@ def _new_complaint(complaint_id: str, cmd: SubmitComplaint, seller: Seller, deci
         outlet_code=outlet.code if outlet else None, outlet_name=outlet.name if outlet else None,
         outlet_address=outlet.address if outlet else None, contact_ref=None,
         share_contact_with_business=bool(contact) and cmd.share_contact_with_business,
-        incident_at=cmd.incident_at, fingerprint=request_fingerprint,
+        incident_at=cmd.incident_at, fingerprint=request_fingerprint, publish_consent=cmd.publish_consent,
     )
     return complaint
 
