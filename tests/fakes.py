@@ -100,6 +100,13 @@ class FakeComplaints:
                      key=lambda c: c.next_due_at)
         yield from due
 
+    def requested_between(self, start, end, *, limit, categories=None, statuses=None):
+        rows = sorted((c for c in self.items.values() if start <= c.created_at <= end
+                       and (not categories or c.category in categories)
+                       and (not statuses or c.status.value in statuses)),
+                      key=lambda c: (c.created_at, c.id), reverse=True)
+        return rows[:limit]
+
 
 class FakeContactVault:
     def __init__(self) -> None:
@@ -195,10 +202,19 @@ class FakeCounters:
         names = ("subject",) if table == "ratings" else ("pk", "sk")
         return {**dict(zip(names, key)), **item}
 
-    def query(self, table, partition, *, start=None, end=None):
-        for key in sorted(k for k in self.tables[table] if k[0] == partition):
+    def get_many(self, table, keys):
+        if len(set(map(tuple, keys))) > 100:
+            raise ValueError("one BatchGetItem reads at most 100 keys")
+        return {tuple(k): self.get(table, k) for k in keys if self.get(table, k) is not None}
+
+    def query(self, table, partition, *, start=None, end=None, limit=None, reverse=False):
+        found = 0
+        for key in sorted((k for k in self.tables[table] if k[0] == partition), reverse=reverse):
             sort = key[1] if len(key) > 1 else ""
             if (start is None or sort >= start) and (end is None or sort <= end):
+                if limit is not None and found >= limit:
+                    return
+                found += 1
                 yield self.get(table, key)
 
 
@@ -268,3 +284,64 @@ class FakeParkingLot:
 
     def failed_batch(self, info):
         return list(self.batches.get((info["shardId"], info["startSequenceNumber"]), []))
+
+
+class FakeTelegramStore:
+    """The Telegram bot's memory in a dict (services.telegram.TelegramStore), same rules as DynamoTelegramStore."""
+
+    def __init__(self) -> None:
+        self.updates: dict[int, tuple[str, datetime | None]] = {}
+        self.chats: dict[str, tuple[dict | None, int]] = {}
+        self.links: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def claim_update(self, update_id, *, now, lease_seconds):
+        with self._lock:
+            seen = self.updates.get(update_id)
+            if seen is None or (seen[0] == "claimed" and seen[1] < now):
+                self.updates[update_id] = ("claimed", now + timedelta(seconds=lease_seconds))
+                return "claimed"
+            return "done" if seen[0] == "done" else "busy"
+
+    def complete_update(self, update_id, *, now):
+        self.updates[update_id] = ("done", None)
+
+    def release_update(self, update_id):
+        if self.updates.get(update_id, ("",))[0] == "claimed":
+            del self.updates[update_id]
+
+    def conversation(self, chat_id):
+        return self.chats.get(chat_id, (None, 0))
+
+    def save_conversation(self, chat_id, state, *, version, now):
+        with self._lock:
+            if self.chats.get(chat_id, (None, 0))[1] != version:
+                raise ConcurrentUpdate("changed")
+            self.chats[chat_id] = (state, version + 1)
+
+    def link_complaint(self, complaint_id, chat_id, lang, *, now):
+        self.links[complaint_id] = (chat_id, lang)
+
+    def chat_for(self, complaint_id):
+        return self.links.get(complaint_id)
+
+
+class FakeBotApi:
+    """Records what the bot would send: ("message", chat_id, text, markup) and ("answer", callback_id, text)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple] = []
+        self.fail = fail
+
+    def send_message(self, chat_id, text, *, reply_markup=None):
+        from chalicelib.services.telegram import BotApiError
+
+        if self.fail:
+            raise BotApiError("Bot API sendMessage: HTTP 502", transient=True)
+        self.sent.append(("message", chat_id, text, reply_markup))
+
+    def answer_callback_query(self, callback_id, *, text=None):
+        self.sent.append(("answer", callback_id, text))
+
+    def messages(self, chat_id=None):
+        return [s for s in self.sent if s[0] == "message" and (chat_id is None or s[1] == chat_id)]

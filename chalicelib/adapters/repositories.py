@@ -4,13 +4,13 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.adapters.tables import (
     ApiKeyTable, BusinessResponseMap, BusinessTable, ChannelTable, ComplaintTable, ContactTable, FeedbackMap, OutletTable,
-    ResolutionMap, RoutingExampleTable, TimelineMap,
+    ResolutionMap, RoutingExampleTable, TelegramTable, TimelineMap,
 )
 from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate
 from chalicelib.domain.model import (
@@ -19,6 +19,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.routing import RoutingDecision
 from chalicelib.services.ports import Channels
+from chalicelib.services.telegram import CHAT_LINK_TTL, CONVERSATION_TTL, UPDATE_TTL
 
 
 def _conditional_put(item, condition) -> None:
@@ -181,6 +182,24 @@ class DynamoComplaints:
         for item in ComplaintTable.open_by_due.query("open", condition):
             yield self._to_domain(item)
 
+    def requested_between(self, start, end, *, limit, categories=None, statuses=None):
+        months = _months_back(start, end)
+        found = []
+        for month in months:
+            condition = ComplaintTable.created_at.between(start, end)
+            kwargs = {}
+            if categories:
+                kwargs["filter_condition"] = ComplaintTable.category.is_in(*sorted(categories))
+            if statuses:
+                by_status = ComplaintTable.status.is_in(*sorted(statuses))
+                kwargs["filter_condition"] = (kwargs["filter_condition"] & by_status) if categories else by_status
+            for item in ComplaintTable.requested_by_month.query(month, condition, scan_index_forward=False,
+                                                                 page_size=max(limit, 25), **kwargs):
+                found.append(self._to_domain(item))
+                if len(found) >= limit:
+                    return found
+        return found
+
     @staticmethod
     def _to_item(c: Complaint) -> ComplaintTable:
         response = feedback = resolution = None
@@ -215,6 +234,7 @@ class DynamoComplaints:
             secondary_agencies=list(c.secondary_agencies) or None,
             secondary_agency=c.secondary_agencies[0] if c.secondary_agencies else None,
             secondary_agency_region=f"{c.secondary_agencies[0]}#{c.region}" if c.secondary_agencies else None,
+            created_month=c.created_at.astimezone(timezone.utc).strftime("%Y-%m"),
         )
 
     @staticmethod
@@ -252,6 +272,16 @@ class DynamoComplaints:
             version=item.version or 0,
             secondary_agencies=tuple(item.secondary_agencies or ()),
         )
+
+
+def _months_back(start: datetime, end: datetime) -> list[str]:
+    """The UTC months ("YYYY-MM") from `end`'s back to `start`'s, newest first."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    year, month, months = end.year, end.month, []
+    while (year, month) >= (start.year, start.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
 
 
 class DynamoContactVault:
@@ -331,3 +361,68 @@ class DynamoChannels:
     def put(self, channels: Channels) -> None:
         ChannelTable(channels.owner, webhook_url=channels.webhook_url, webhook_secret=channels.webhook_secret,
                      email=channels.email, updated_at=channels.updated_at, updated_by=channels.updated_by).save()
+
+
+class DynamoTelegramStore:
+    """The Telegram bot's memory (chalicelib/services/telegram.py TelegramStore) in TelegramTable, on the
+    contact vault's endpoint. DynamoDB's TTL deletes expired items within days, not at once: reads treat an
+    item past its `expires_at` as gone."""
+
+    def claim_update(self, update_id: int, *, now: datetime, lease_seconds: float) -> str:
+        item = TelegramTable(f"update#{update_id}", status="claimed",
+                             lease_until=now + timedelta(seconds=lease_seconds), expires_at=now + UPDATE_TTL)
+        try:
+            # new, or a claim whose worker died before completing (its lease ran out)
+            item.save(condition=TelegramTable.pk.does_not_exist()
+                      | ((TelegramTable.status == "claimed") & (TelegramTable.lease_until < now)))
+        except PutError as exc:
+            if not _condition_failed(exc):
+                raise
+            try:
+                seen = TelegramTable.get(f"update#{update_id}", consistent_read=True)
+            except TelegramTable.DoesNotExist:
+                return "busy"  # released between our write and this read: Telegram's retry will come
+            return "done" if seen.status == "done" else "busy"
+        return "claimed"
+
+    def complete_update(self, update_id: int, *, now: datetime) -> None:
+        TelegramTable(f"update#{update_id}").update(actions=[TelegramTable.status.set("done"),
+                                                             TelegramTable.lease_until.remove()])
+
+    def release_update(self, update_id: int) -> None:
+        try:
+            TelegramTable(f"update#{update_id}").delete(condition=TelegramTable.status == "claimed")
+        except DeleteError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def conversation(self, chat_id: str) -> tuple[dict | None, int]:
+        try:
+            item = TelegramTable.get(f"chat#{chat_id}", consistent_read=True)
+        except TelegramTable.DoesNotExist:
+            return None, 0
+        version = int(item.version or 0)
+        expired = item.expires_at is not None and item.expires_at <= datetime.now(timezone.utc)
+        return (None if expired or not item.state else item.state), version
+
+    def save_conversation(self, chat_id: str, state: dict | None, *, version: int, now: datetime) -> None:
+        # An ended conversation keeps its item (state removed, version moved on) until the TTL: a late
+        # duplicate of an older update can then never resurrect it.
+        condition = (TelegramTable.pk.does_not_exist() if version == 0 else TelegramTable.version == version)
+        item = TelegramTable(f"chat#{chat_id}", state=state, version=version + 1, expires_at=now + CONVERSATION_TTL)
+        try:
+            item.save(condition=condition)
+        except PutError as exc:
+            if _condition_failed(exc):
+                raise ConcurrentUpdate("the conversation changed meanwhile") from exc
+            raise
+
+    def link_complaint(self, complaint_id: str, chat_id: str, lang: str, *, now: datetime) -> None:
+        TelegramTable(f"complaint#{complaint_id}", chat_id=chat_id, lang=lang, expires_at=now + CHAT_LINK_TTL).save()
+
+    def chat_for(self, complaint_id: str) -> tuple[str, str] | None:
+        try:
+            item = TelegramTable.get(f"complaint#{complaint_id}")
+        except TelegramTable.DoesNotExist:
+            return None
+        return (item.chat_id, item.lang or "ru") if item.chat_id else None

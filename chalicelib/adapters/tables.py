@@ -144,6 +144,14 @@ class OpenByDue(GlobalSecondaryIndex):
     next_due_at = UnicodeAttribute(range_key=True)
 
 
+class RequestedByMonth(GlobalSecondaryIndex):
+    """Every complaint by when it was filed, one partition per UTC month: the public Open311 list
+    (GET /open311/v2/requests.json) reads a date range with one Query per month it spans, never a Scan."""
+    Meta = _index_meta("requested_by_month")
+    created_month = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ComplaintTable(Model):
     """Complaints. No direct identifier of a complainant is stored here: only `contact_ref` into the vault."""
     Meta = _meta("complaints", stream_view_type="NEW_AND_OLD_IMAGES")
@@ -197,6 +205,8 @@ class ComplaintTable(Model):
     open_by_due = OpenByDue()
     secondary_queue = SecondaryQueue()
     secondary_region_queue = SecondaryRegionQueue()
+    created_month = UnicodeAttribute(null=True)  # "YYYY-MM" of created_at (UTC): requested_by_month's key
+    requested_by_month = RequestedByMonth()
 
 
 class ApiKeyTable(Model):
@@ -216,10 +226,10 @@ class ApiKeyTable(Model):
     revoked_by = UnicodeAttribute(null=True)       # the key id that revoked it (None: the CLI)
 
 
-def _vault_meta():
+def _vault_meta(short: str = "contacts"):
     """The contact vault has its own endpoint and region setting: it can move to a store in Kazakhstan."""
     attrs = {
-        "table_name": _settings.table_name("contacts"),
+        "table_name": _settings.table_name(short),
         "region": _settings.contact_vault_region or _settings.aws_region,
         "billing_mode": "PAY_PER_REQUEST",
     }
@@ -236,6 +246,9 @@ class ContactTable(Model):
     phone = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    # Web Push subscriptions of one complaint (item ref "ps_..."): {subscription id: {endpoint, p256dh, auth,
+    # lang, at}}. A push endpoint reaches one person's device, so it is kept here, never on the AWS side.
+    push = MapAttribute(null=True)
 
 
 class RoutingExampleTable(Model):
@@ -294,8 +307,36 @@ class ChannelTable(Model):
     updated_by = UnicodeAttribute(null=True)
 
 
+class TelegramTable(Model):
+    """The Telegram bot's memory, on the contact vault's side (a chat id reaches a person), three kinds of item
+    by `pk`: "chat#<chat id>" a conversation in progress (`state`, optimistic `version`, gone with the TTL a
+    day after its last message); "update#<update_id>" an update being or already handled (Telegram re-sends
+    on a timeout; kept two days); "complaint#<id>" the chat a complaint's status changes go to."""
+    Meta = _vault_meta("telegram")
+    pk = UnicodeAttribute(hash_key=True)
+    state = JSONAttribute(null=True)
+    chat_id = UnicodeAttribute(null=True)
+    lang = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)             # an update's: "claimed" | "done"
+    lease_until = UTCDateTimeAttribute(null=True)    # an update's claim older than this may be taken over
+    version = NumberAttribute(null=True)             # a conversation's, checked by hand on every save
+    expires_at = TTLAttribute(null=True)
+
+
+class OpenDataTable(Model):
+    """The open data's day-partitioned store: `pk` "day#<YYYY-MM-DD>" (a complaint's submission day, Kazakhstan
+    time) holds one anonymised row per complaint under `sk` = its id, kept current by a stream reaction, so a
+    day's export is one Query; `pk` "files" lists the exported files. Rows hold codes, numbers and, only with
+    the consumer's consent, the scrubbed text (chalicelib/domain/scrubber.py): no contact, no BIN/IIN."""
+    Meta = _meta("open-data")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    version = NumberAttribute(null=True)   # the complaint's version the row was made from: never go back
+    data = JSONAttribute()
+
+
 ALL_TABLES = (BusinessTable, OutletTable, ComplaintTable, ApiKeyTable, ContactTable, RoutingExampleTable,
-              ReactionTable, RatingTable, AnalyticsTable, ChannelTable)
+              ReactionTable, RatingTable, AnalyticsTable, ChannelTable, TelegramTable, OpenDataTable)
 # Tables whose items are counters keyed by strings (adapters.counters writes them with raw expressions).
 COUNTER_TABLES = {"ratings": RatingTable, "analytics": AnalyticsTable}
 

@@ -46,6 +46,11 @@ class ComplaintRepository(Protocol):
         those in `statuses`. A Query, never a Scan."""
     def due_before(self, moment: datetime) -> Iterator[Complaint]:
         """Open complaints whose next deadline is before `moment`, from the sparse deadline index."""
+    def requested_between(self, start: datetime, end: datetime, *, limit: int,
+                          categories: frozenset[str] | None = None,
+                          statuses: frozenset[str] | None = None) -> list[Complaint]:
+        """Complaints filed within [start, end], newest first, at most `limit`, optionally only those in
+        `categories` and `statuses`: one Query per UTC month of the range (the requested_by_month index)."""
 
 
 class ContactVault(Protocol):
@@ -95,8 +100,12 @@ class CounterStore(Protocol):
         increment's `below` bound does not hold."""
     def get(self, table: str, key: tuple[str, ...], *, consistent: bool = False) -> dict | None:
         """One item's attributes (numbers as int or float), or None."""
-    def query(self, table: str, partition: str, *, start: str | None = None, end: str | None = None) -> Iterator[dict]:
-        """Items of one partition whose sort key is within [start, end] (either open), in key order. A Query."""
+    def get_many(self, table: str, keys: Sequence[tuple[str, ...]]) -> dict[tuple[str, ...], dict]:
+        """Several items at once (BatchGetItem, at most 100 keys): key -> attributes, absent keys left out."""
+    def query(self, table: str, partition: str, *, start: str | None = None, end: str | None = None,
+              limit: int | None = None, reverse: bool = False) -> Iterator[dict]:
+        """Items of one partition whose sort key is within [start, end] (either open), in key order (descending
+        with `reverse`), at most `limit`. A Query."""
 
 
 class ReactionLedger(Protocol):
@@ -165,3 +174,26 @@ class DeliveryFailed(Exception):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+# --- open data (chalicelib/services/open_data.py) ----------------------------------------------------------
+class OpenDataStore(Protocol):
+    """The anonymised rows of the open data, one partition per submission day, and the exported files' index."""
+    def put_row(self, day: str, complaint_id: str, row: Mapping, *, version: int) -> bool:
+        """Store a complaint's row made from its `version`; False (nothing written) if a row from a later
+        version is there already (a late or replayed stream record never rolls a row back)."""
+    def rows(self, day: str) -> Iterator[dict]:
+        """Every row of one submission day (a Query), in complaint id order."""
+    def put_file(self, name: str, entry: Mapping) -> None:
+        """Record (or replace) an exported file's entry in the index."""
+    def files(self, *, limit: int, after: str | None = None) -> tuple[list[dict], str | None]:
+        """Index entries, newest file name first, at most `limit`, after the file name `after`; and the name
+        to continue after, or None. A Query."""
+    def file(self, name: str) -> dict | None: ...
+
+
+class ObjectStore(Protocol):
+    """Where the exported files are kept (S3)."""
+    def put(self, key: str, body: bytes, *, content_type: str) -> None: ...
+    def url(self, key: str, *, expires_seconds: int, filename: str) -> str:
+        """A time-limited link a browser can download `key` from."""

@@ -280,6 +280,7 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
         call("get", f"/analytics/summary?from={day}&to={day}&group_by=agency", key=analyst)
         call("get", f"/admin/businesses/{outlet['business_bin']}/outlets", key=admin)
         call("get", f"/admin/outlets/{outlet['code']}", key=admin)
+        call("get", "/open311/v2/requests.json?service_code=expired_food")  # the requested_by_month index
 
     with a.function("qr_resolver"):
         fresh()
@@ -311,7 +312,7 @@ def test_the_representative_work_really_happened(audit):
     """The runs the cross-check rests on did what they claim: every request succeeded, the resolver
     redirected, the stream carried the case's records and the reactions and the sweep did their work."""
     failed = [s for s in audit.statuses if not 200 <= s[2] < 300]
-    assert not failed and len(audit.statuses) == 18
+    assert not failed and len(audit.statuses) == 19
     assert [r["statusCode"] for r in audit.resolved][0] == 302
     assert len(audit.records) >= 3 and audit.report.reactions > 0 and audit.report.parked == 0
     assert audit.swept.checked >= 1 and audit.swept.business_overdue + audit.swept.agency_overdue >= 1
