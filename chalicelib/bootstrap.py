@@ -44,6 +44,14 @@ class Container:
     notifier: Notifier | None = None
     channels: ChannelDirectory | None = None
     parking: ParkingLot | None = None
+    # The open data (chalicelib/services/open_data.py): its rows and file index, and the bucket (None: no
+    # OPEN_DATA_BUCKET, so no export).
+    open_data: object | None = None
+    objects: object | None = None
+    # The Telegram bot (chalicelib/services/telegram.py): the Bot API client (None: the bot is not configured)
+    # and its memory on the contact vault's side.
+    telegram: object | None = None
+    telegram_store: object | None = None
     # The routing classifier (chalicelib/domain/classifier.py), loaded on first use by `routing_model()` so
     # the QR resolver's cold start never reads it; None: the rule-only router.
     router_model: object | None = None  # set by `routing_model()` on first use, or given (tests)
@@ -98,6 +106,10 @@ def container() -> Container:
             contacts=DynamoContactVault(), routing_examples=DynamoRoutingExamples(),
             counters=DynamoCounters(), ledger=DynamoLedger(), notifier=_Lazy(lambda: _notifier(settings)),
             channels=DynamoChannels(), parking=_Lazy(lambda: _parking(settings)),
+            open_data=_Lazy(_open_data),
+            objects=_Lazy(lambda: _objects(settings)) if settings.open_data_bucket else None,
+            telegram=_Lazy(lambda: _telegram(settings)) if settings.telegram_configured else None,
+            telegram_store=_Lazy(_telegram_store),
         )
     return _container
 
@@ -124,10 +136,34 @@ def _notifier(settings: Settings):
     return AwsNotifier(settings)
 
 
+def _open_data():
+    from chalicelib.adapters.open_data import DynamoOpenData
+
+    return DynamoOpenData()
+
+
+def _objects(settings: Settings):
+    from chalicelib.adapters.open_data import S3Objects
+
+    return S3Objects(settings.open_data_bucket, settings.aws_region)
+
+
 def _parking(settings: Settings):
     from chalicelib.adapters.parking import SqsParkingLot
 
     return SqsParkingLot(settings.parked_queue_url, settings.aws_region)
+
+
+def _telegram(settings: Settings):
+    from chalicelib.adapters.telegram import bot_from_settings
+
+    return bot_from_settings(settings)
+
+
+def _telegram_store():
+    from chalicelib.adapters.repositories import DynamoTelegramStore
+
+    return DynamoTelegramStore()
 
 
 def use_container(replacement: Container | None) -> None:

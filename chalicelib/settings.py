@@ -6,6 +6,7 @@ shows up on the first invocation instead of as odd behaviour later.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from urllib.parse import urlparse
@@ -44,6 +45,19 @@ class Settings:
     # working); new tokens, ids and cursors use the current one. QALQAN_PREVIOUS_SECRET or its SSM parameter.
     previous_secret_value: str = field(default="", repr=False)
     previous_secret_parameter: str | None = None
+    # The open data (docs/open-data.md): the bucket the daily export writes to (unset: no export, and
+    # GET /open-data/ says so), and how many days back each nightly run rewrites (outcomes arrive late).
+    open_data_bucket: str | None = None
+    open_data_refresh_days: int = 45
+    # The Telegram bot (docs/telegram.md): its Bot API token and the webhook's secret token are secrets like
+    # QALQAN_SECRET (a value, or an SSM SecureString parameter read on first use). Without a token and a
+    # secret token the bot is off: the webhook answers 404 and outlet cards carry no telegram_url.
+    telegram_bot_token_value: str = field(default="", repr=False)
+    telegram_bot_token_parameter: str | None = None
+    telegram_secret_token_value: str = field(default="", repr=False)
+    telegram_secret_token_parameter: str | None = None
+    telegram_bot_username: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
 
     @cached_property
     def secret(self) -> str:
@@ -61,6 +75,25 @@ class Settings:
         if value and len(value) < 32:
             raise ConfigurationError("the previous secret is shorter than 32 characters")
         return (value,) if value and value != self.secret else ()
+
+    @property
+    def telegram_configured(self) -> bool:
+        """Both Telegram secrets are given (as values or parameters); nothing is fetched to know it."""
+        return bool((self.telegram_bot_token_value or self.telegram_bot_token_parameter)
+                    and (self.telegram_secret_token_value or self.telegram_secret_token_parameter))
+
+    @cached_property
+    def telegram_bot_token(self) -> str:
+        return self.telegram_bot_token_value or _parameter_value(self.telegram_bot_token_parameter,
+                                                                 "TELEGRAM_BOT_TOKEN_PARAMETER")
+
+    @cached_property
+    def telegram_secret_token(self) -> str:
+        value = self.telegram_secret_token_value or _parameter_value(self.telegram_secret_token_parameter,
+                                                                     "TELEGRAM_SECRET_TOKEN_PARAMETER")
+        if not _TELEGRAM_SECRET.match(value):
+            raise ConfigurationError("the Telegram secret token must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}-{short}"
@@ -90,6 +123,25 @@ def _secret_from_ssm(parameter: str) -> str:
         return boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
     except Exception as exc:  # report which setting is wrong, not a bare botocore error
         raise ConfigurationError(f"cannot read QALQAN_SECRET_PARAMETER {parameter!r}: {exc.__class__.__name__}") from exc
+
+
+def _parameter_value(parameter: str | None, setting: str) -> str:
+    """A secret kept in SSM (SecureString), read once per container, on first use."""
+    if not parameter:
+        raise ConfigurationError(f"{setting} is not set")
+    import boto3
+
+    try:
+        return boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+    except Exception as exc:  # report which setting is wrong, not a bare botocore error
+        raise ConfigurationError(f"cannot read {setting} {parameter!r}: {exc.__class__.__name__}") from exc
+
+
+# Telegram's own rules: a secret_token is 1-256 of these characters (we ask for at least 16); a bot's
+# username is 5-32 letters, digits and underscores and ends in "bot".
+_TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+_TELEGRAM_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,29}[Bb][Oo][Tt]$")
+_TELEGRAM_TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
 
 
 def _region_from_aws_config(env) -> str:
@@ -148,6 +200,24 @@ def load_settings(env: dict | None = None) -> Settings:
     parked = env.get("PARKED_QUEUE_URL") or None
     if parked:
         _url("PARKED_QUEUE_URL", parked, problems)
+    bot_token = env.get("TELEGRAM_BOT_TOKEN", "")
+    if bot_token and not _TELEGRAM_TOKEN.match(bot_token):
+        problems.append("TELEGRAM_BOT_TOKEN must be a Bot API token as BotFather gives it (<digits>:<letters>)")
+    telegram_secret = env.get("TELEGRAM_SECRET_TOKEN", "")
+    if telegram_secret and not _TELEGRAM_SECRET.match(telegram_secret):
+        problems.append("TELEGRAM_SECRET_TOKEN must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+    bot_username = (env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None
+    if bot_username and not _TELEGRAM_USERNAME.match(bot_username):
+        problems.append("TELEGRAM_BOT_USERNAME must be the bot's username (5-32 letters, digits, _; ends in 'bot')")
+    telegram_api = env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")
+    _url("TELEGRAM_API_BASE_URL", telegram_api, problems)
+    open_data_bucket = env.get("OPEN_DATA_BUCKET") or None
+    if open_data_bucket and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", open_data_bucket):
+        problems.append(f"OPEN_DATA_BUCKET must be an S3 bucket name, got {open_data_bucket!r}")
+    refresh = env.get("OPEN_DATA_REFRESH_DAYS", "45")
+    if not (refresh.isascii() and refresh.isdigit() and 1 <= int(refresh) <= 366):
+        problems.append("OPEN_DATA_REFRESH_DAYS must be a whole number of days from 1 to 366")
+        refresh = "45"
     if problems:
         raise ConfigurationError("; ".join(problems))
     return Settings(
@@ -159,6 +229,11 @@ def load_settings(env: dict | None = None) -> Settings:
         complaints_stream_arn=stream_arn,
         previous_secret_value=env.get("QALQAN_PREVIOUS_SECRET", ""),
         previous_secret_parameter=env.get("QALQAN_PREVIOUS_SECRET_PARAMETER") or None,
+        open_data_bucket=open_data_bucket, open_data_refresh_days=int(refresh),
+        telegram_bot_token_value=bot_token, telegram_bot_token_parameter=env.get("TELEGRAM_BOT_TOKEN_PARAMETER") or None,
+        telegram_secret_token_value=telegram_secret,
+        telegram_secret_token_parameter=env.get("TELEGRAM_SECRET_TOKEN_PARAMETER") or None,
+        telegram_bot_username=bot_username, telegram_api_base_url=telegram_api,
     )
 
 

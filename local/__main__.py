@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -19,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET = "local-development-secret-never-used-in-aws-0001"
+LOCAL_BOT_TOKEN = "100000001:local-fake-token-never-valid-at-telegram"
+LOCAL_BOT_USERNAME = "qalqan_local_bot"
 
 
 def configure_environment(port: int, moto_endpoint: str, vault_endpoint: str) -> None:
@@ -36,6 +39,12 @@ def configure_environment(port: int, moto_endpoint: str, vault_endpoint: str) ->
         "QALQAN_SECRET": os.environ.get("QALQAN_SECRET", LOCAL_SECRET),
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Qalqan",
     })
+    # The Telegram bot against the fake Bot API (local/telegram.py): a token Telegram would refuse, a secret
+    # token new on every run (it is in the demo file), a bot name for the outlets' deep links.
+    os.environ.update({"TELEGRAM_BOT_TOKEN": LOCAL_BOT_TOKEN, "TELEGRAM_BOT_USERNAME": LOCAL_BOT_USERNAME,
+                       "TELEGRAM_SECRET_TOKEN": secrets.token_urlsafe(24)})
+    os.environ.pop("TELEGRAM_BOT_TOKEN_PARAMETER", None)
+    os.environ.pop("TELEGRAM_SECRET_TOKEN_PARAMETER", None)
     # Writes and reads share one process and moto has no index lag: a short settle keeps queues snappy.
     os.environ.setdefault("QUEUE_SETTLE_SECONDS", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -161,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.bootstrap import container
     from local.outbox import install
     from local.seed import seed_demo
+    from local.telegram import install as install_fake_bot
 
     local_api = LocalApi()
     try:
@@ -178,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     # parked_queue_url: with AWS_ENDPOINT_URL=dynamodb_endpoint, `tools.admin replay-parked` replays this stack's.
     demo = {"api": base, "web": f"{base}/", "qr_base": f"{base}/q", "outbox": f"{base}/_local/outbox",
             "dynamodb_endpoint": endpoint, "vault_endpoint": vault_url, "parked_queue_url": messaging["PARKED_QUEUE_URL"],
-            "notifications_topic_arn": messaging["NOTIFICATIONS_TOPIC_ARN"], **demo}
+            "notifications_topic_arn": messaging["NOTIFICATIONS_TOPIC_ARN"],
+            "telegram": {"secret_token": os.environ["TELEGRAM_SECRET_TOKEN"], "bot_username": LOCAL_BOT_USERNAME,
+                         "webhook": f"{base}/channels/telegram/webhook"}, **demo}
     demo_file = Path(args.demo_file)
     demo_file.parent.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(demo, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -192,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     # What would be sent is sent to moto and listed in the outbox; the pump then reacts like Lambda.
     local_api.outbox = install(container()).outbox
+    install_fake_bot(container(), local_api.outbox)  # what the bot sends goes to the outbox too
     local_api.pump, pump_thread = start_pump(container(), stop)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()

@@ -9,7 +9,9 @@ Webhooks are recorded, not delivered: the local stack has no public HTTPS endpoi
 address rules (https only, no loopback or private addresses) rightly refuse anything on this machine.
 
 An outbox line has no message body and a masked recipient: a body carries the consumer's tracking link, and
-the outbox is meant to be shown on a screen.
+the outbox is meant to be shown on a screen. Telegram is the exception: the local stack's fake Bot API
+(local/telegram.py) records what the chat would read, "text" and "buttons", so a whole conversation can be
+driven over HTTP; status pushes to a chat are recorded, not sent, with their text too.
 """
 from __future__ import annotations
 
@@ -60,9 +62,13 @@ class RecordingNotifier:
         self._clock = clock
 
     def send(self, message) -> None:
-        if message.channel != "webhook":
+        if message.channel not in ("webhook", "telegram"):
             self.inner.send(message)
-        self.outbox.append(self.line(message))
+        line = self.line(message)
+        if message.channel == "telegram":
+            # The fake Bot API (local/telegram.py): what the chat would read is the point of the line.
+            line["text"] = message.body
+        self.outbox.append(line)
 
     def line(self, message) -> dict:
         from chalicelib.services.notifications import masked

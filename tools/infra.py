@@ -27,6 +27,11 @@ WEB_TARGET = ROOT / "infra" / "web.json"
 
 # The short name of the contact vault table (settings.table_name("contacts")): see _vault_meta in the models.
 VAULT_SHORT = "contacts"
+# Every table that lives beside the contact vault (same endpoint, same condition), with why it must.
+VAULT_WHY = {
+    VAULT_SHORT: "Direct identifiers of complainants (name, phone, email).",
+    "telegram": "Telegram chat ids and conversations in progress (a chat id reaches a person).",
+}
 VAULT_PARAMETER = "ContactVaultInAws"
 VAULT_CONDITION = "KeepContactVaultInAws"
 
@@ -138,12 +143,12 @@ def table_resource(model, short: str) -> dict:
         "UpdateReplacePolicy": "Retain",
         "Properties": props,
     }
-    if short == VAULT_SHORT:
+    if short in VAULT_WHY:
         resource["Condition"] = VAULT_CONDITION
         resource["Metadata"] = {"Qalqan": {
             "ContactVault": True,
             "MayLiveElsewhere": True,
-            "Why": ("Direct identifiers of complainants (name, phone, email). Kazakhstan's personal-data law "
+            "Why": (f"{VAULT_WHY[short]} Kazakhstan's personal-data law "
                     "(No. 94-V, Art. 12(2)) may require this table on a DynamoDB-compatible store hosted in "
                     "Kazakhstan: set ContactVaultInAws=false and point CONTACT_VAULT_ENDPOINT there."),
         }}
@@ -161,7 +166,7 @@ def tables_template() -> dict:
             raise ValueError(f"two models map to the logical id {lid}")
         resources[lid] = table_resource(model, short)
         output = {"Description": f"the {short} table's name", "Value": {"Ref": lid}}
-        if short == VAULT_SHORT:
+        if short in VAULT_WHY:
             output["Condition"] = VAULT_CONDITION
         outputs[f"{lid}Name"] = output
         if resources[lid]["Properties"].get("StreamSpecification"):

@@ -82,7 +82,8 @@ class AwsNotifier:
 
     # --- the port ----------------------------------------------------------------------------------------
     def send(self, message: Message) -> None:
-        senders = {"sns": self._topic, "sms": self._sms, "email": self._email, "webhook": self._webhook}
+        senders = {"sns": self._topic, "sms": self._sms, "email": self._email, "webhook": self._webhook,
+                   "telegram": self._telegram}
         sender = senders.get(message.channel)
         if sender is None:
             raise DeliveryFailed(f"unknown channel {message.channel!r}", transient=False)
@@ -99,6 +100,20 @@ class AwsNotifier:
         return {"channel": message.channel, "audience": message.audience, "template": message.template,
                 "complaint_id": message.complaint_id, "to": masked(message.to, message.channel),
                 "delivery": message.idempotency_key, **more}
+
+    # --- Telegram ----------------------------------------------------------------------------------------
+    def _telegram(self, message: Message) -> None:
+        """A status change to the consumer's chat, through the Bot API (chalicelib/adapters/telegram.py)."""
+        from chalicelib.adapters.telegram import bot_from_settings
+        from chalicelib.services.telegram import BotApiError
+
+        bot = self._clients.get("telegram")
+        if bot is None:
+            bot = self._clients["telegram"] = bot_from_settings(self._settings)
+        try:
+            bot.send_message(message.to, message.body)
+        except BotApiError as exc:
+            raise DeliveryFailed(str(exc), transient=exc.transient) from None
 
     # --- AWS ---------------------------------------------------------------------------------------------
     def _client(self, service: str):

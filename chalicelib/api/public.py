@@ -35,7 +35,11 @@ def outlet_card(code):
         raise OutletNotFound("No active outlet has this code.")
     from chalicelib.services.ratings import rating_for
 
-    return presenters.outlet_card(outlet, c.catalog, rating=rating_for("outlet", outlet.code, c=c))
+    card = presenters.outlet_card(outlet, c.catalog, rating=rating_for("outlet", outlet.code, c=c))
+    if c.settings.telegram_bot_username:
+        # the bot's deep link: /start <code> opens a conversation about this outlet (docs/telegram.md)
+        card["telegram_url"] = f"https://t.me/{c.settings.telegram_bot_username}?start={outlet.code}"
+    return card
 
 
 @json_route(public_api, "/routing/preview", methods=("POST",), cors=CORS)

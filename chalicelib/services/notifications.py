@@ -337,6 +337,29 @@ def consumer(envelope, c) -> Message | None:
     return Message(channel="sms", to=contact.phone, body=sms, **common)
 
 
+def consumer_telegram(envelope, c) -> Message | None:
+    """Every status change after the submission, to the Telegram chat the complaint was sent from (the bot
+    answered the submission itself). The chat is looked up on the contact vault's side; a complaint sent
+    another way, or a stage without the bot, gets nothing here."""
+    template = CONSUMER_TEMPLATES.get(type(envelope.event))
+    store = getattr(c, "telegram_store", None)
+    if template is None or template == "submitted" or store is None or c.telegram is None:
+        return None
+    complaint = envelope.complaint
+    if complaint.channel != "telegram":
+        return None
+    chat = store.chat_for(complaint.id)
+    if chat is None:
+        return None
+    chat_id, lang = chat
+    lang = lang if lang in LANGUAGES else FALLBACK_LANGUAGE
+    link = c.settings.status_url(complaint.id, codes.tracking_token(c.settings.secret, complaint.id))
+    text = texts.CONSUMER[template]["text"][lang].format(**consumer_values(envelope, c, lang))
+    return Message(channel="telegram", audience="consumer", to=chat_id, complaint_id=complaint.id,
+                   template=f"consumer.{template}", language=lang, body=f"{text}\n{link}",
+                   idempotency_key=envelope.event_id)
+
+
 # --- masking ------------------------------------------------------------------------------------------------
 def masked(to: str, channel: str) -> str:
     """A recipient as logs and the local outbox may show it: "+7 7** *** ** 67", "a***@mail.kz", a
@@ -358,6 +381,8 @@ def masked(to: str, channel: str) -> str:
             return "***"
     if channel == "sns":
         return to.rsplit(":", 1)[-1]
+    if channel == "telegram":  # a chat id: the last two digits tell test chats apart, nothing more
+        return f"tg:***{to[-2:]}" if len(to) > 4 else "tg:***"
     return "***"
 
 

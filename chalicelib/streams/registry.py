@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from chalicelib.domain import complaint as ev
-from chalicelib.services import analytics, notifications, ratings
+from chalicelib.services import analytics, notifications, open_data, ratings, transparency
 
 
 @dataclass(frozen=True)
@@ -23,28 +23,32 @@ class Reaction:
 
 RATINGS = Reaction("ratings", ratings.apply_change, "counter")
 ANALYTICS = Reaction("analytics", analytics.apply_change, "counter")
+ANALYTICS_CASES = Reaction("analytics_cases", analytics.apply_case, "counter")
+SECTOR_RATINGS = Reaction("sector_ratings", transparency.apply_change, "counter")
+OPEN_DATA = Reaction("open_data", open_data.apply_change, "counter")  # version-guarded, no marker needed
 AGENCY_TOPIC = Reaction("agency_topic", notifications.agency_topic, "message")
 AGENCY_WEBHOOK = Reaction("agency_webhook", notifications.agency_webhook, "message")
 BUSINESS_TOPIC = Reaction("business_topic", notifications.business_topic, "message")
 BUSINESS_WEBHOOK = Reaction("business_webhook", notifications.business_webhook, "message")
 BUSINESS_EMAIL = Reaction("business_email", notifications.business_email, "message")
 CONSUMER = Reaction("consumer", notifications.consumer, "message")
+CONSUMER_TELEGRAM = Reaction("consumer_telegram", notifications.consumer_telegram, "message")
 SECONDARY_TOPIC = Reaction("secondary_agency_topic", notifications.secondary_agency_topic, "message")
 SECONDARY_WEBHOOK = Reaction("secondary_agency_webhook", notifications.secondary_agency_webhook, "message")
 
 REGISTRY: dict[type, tuple[Reaction, ...]] = {
-    ev.ComplaintChanged: (RATINGS, ANALYTICS),
+    ev.ComplaintChanged: (RATINGS, ANALYTICS, ANALYTICS_CASES, SECTOR_RATINGS, OPEN_DATA),
     ev.ComplaintSubmitted: (BUSINESS_TOPIC, BUSINESS_WEBHOOK, BUSINESS_EMAIL, CONSUMER, SECONDARY_TOPIC,
                             SECONDARY_WEBHOOK),
     ev.ComplaintRouted: (AGENCY_TOPIC, AGENCY_WEBHOOK),
-    ev.ComplaintRerouted: (AGENCY_TOPIC, AGENCY_WEBHOOK, CONSUMER),
-    ev.BusinessResponded: (CONSUMER,),
+    ev.ComplaintRerouted: (AGENCY_TOPIC, AGENCY_WEBHOOK, CONSUMER, CONSUMER_TELEGRAM),
+    ev.BusinessResponded: (CONSUMER, CONSUMER_TELEGRAM),
     ev.ConsumerAccepted: (),
-    ev.ComplaintSettled: (CONSUMER,),
-    ev.ConsumerRejected: (CONSUMER,),
-    ev.ComplaintTakenInReview: (CONSUMER,),
-    ev.ComplaintResolved: (CONSUMER,),
-    ev.ComplaintRejected: (CONSUMER,),
+    ev.ComplaintSettled: (CONSUMER, CONSUMER_TELEGRAM),
+    ev.ConsumerRejected: (CONSUMER, CONSUMER_TELEGRAM),
+    ev.ComplaintTakenInReview: (CONSUMER, CONSUMER_TELEGRAM),
+    ev.ComplaintResolved: (CONSUMER, CONSUMER_TELEGRAM),
+    ev.ComplaintRejected: (CONSUMER, CONSUMER_TELEGRAM),
     ev.DeadlineMissed: (),  # visible in the consoles and counted by the analytics (via ComplaintChanged)
 }
 
