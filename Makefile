@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test unit functional e2e bench route-eval train-router clean package
+.PHONY: run test unit functional e2e bench route-eval train-router clean package deploy deploy-web
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
@@ -101,6 +101,17 @@ STAGE ?= dev
 package: $(STAMP)
 	$(PY) -m tools.package --stage $(STAGE)
 	$(VENV)/bin/cfn-lint dist/$(STAGE)/sam.json
+
+# The whole deploy of a stage, step by step (tools/deploy.py; docs/deploying.md): package, the secret, the artifacts,
+# the stack qalqan-$(STAGE). Needs AWS credentials and AWS_REGION. Stack parameters: PARAMS="StickerDomain=q.qalqan.kz ..."
+PARAMS ?=
+deploy: package
+	$(PY) -m tools.deploy api --stage $(STAGE) --skip-package $(foreach p,$(PARAMS),--parameter $(p))
+
+# The site: the stack qalqan-$(STAGE)-web (infra/web.json), web/ synced with config.js pointing at the stage's API,
+# CloudFront invalidated. PARAMS="DomainName=qalqan.kz CertificateArn=arn:aws:acm:us-east-1:..."
+deploy-web: $(STAMP)
+	$(PY) -m tools.deploy web --stage $(STAGE) $(foreach p,$(PARAMS),--parameter $(p))
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache
