@@ -43,7 +43,7 @@ def test_the_committed_fragment_is_what_the_models_generate_now():
 def test_one_table_per_model_and_nothing_else():
     assert {r["Type"] for r in RESOURCES.values()} == {"AWS::DynamoDB::Table"}
     assert sorted(RESOURCES) == sorted(infra.logical_id(_short(m)) for m in ALL_TABLES)
-    assert len(RESOURCES) == len(ALL_TABLES) == 10
+    assert len(RESOURCES) == len(ALL_TABLES) == 12
 
 
 @pytest.mark.parametrize("model", ALL_TABLES, ids=lambda m: m.__name__)
@@ -117,7 +117,7 @@ def test_ttl_exactly_on_the_tables_whose_model_has_a_ttl_attribute():
         assert spec == ({"AttributeName": ttl[0], "Enabled": True} if ttl else None)
         if ttl:
             with_ttl[_short(model)] = ttl[0]
-    assert with_ttl == {"reactions": "expires_at", "ratings": "expires_at"}
+    assert with_ttl == {"reactions": "expires_at", "ratings": "expires_at", "telegram": "expires_at"}
 
 
 def test_the_contact_vault_is_marked_and_can_be_left_out_of_aws():
@@ -127,7 +127,8 @@ def test_the_contact_vault_is_marked_and_can_be_left_out_of_aws():
     assert COMMITTED["Conditions"][infra.VAULT_CONDITION] == {"Fn::Equals": [{"Ref": "ContactVaultInAws"}, "true"]}
     assert COMMITTED["Parameters"]["ContactVaultInAws"]["Default"] == "true"  # kept in AWS unless a stage says
     others = [lid for lid, r in RESOURCES.items() if "Condition" in r or "Metadata" in r]
-    assert others == [infra.logical_id("contacts")]
+    # the Telegram bot's table holds chat ids and conversations: it lives beside the vault
+    assert sorted(others) == sorted([infra.logical_id("contacts"), infra.logical_id("telegram")])
 
 
 def test_the_stage_parameter_is_declared_as_in_the_reactions_fragment_so_they_merge():
