@@ -118,7 +118,29 @@ class DynamoCounters:
                                    ConsistentRead=consistent).get("Item")
         return {name: _plain(value) for name, value in found.items()} if found else None
 
-    def query(self, table: str, partition: str, *, start: str | None = None, end: str | None = None) -> Iterator[dict]:
+    def get_many(self, table: str, keys: Sequence[tuple[str, ...]]) -> dict[tuple[str, ...], dict]:
+        keys = list(dict.fromkeys(tuple(k) for k in keys))
+        if len(keys) > 100:
+            raise ValueError("one BatchGetItem reads at most 100 keys")
+        model = COUNTER_TABLES[table]
+        names = [model._hash_keyname] + ([model._range_keyname] if model._range_keyname else [])
+        name = model.Meta.table_name
+        found: dict[tuple[str, ...], dict] = {}
+        request = {name: {"Keys": [_key(table, k) for k in keys]}} if keys else {}
+        for _ in range(8):  # keys left unprocessed (throttling) are asked for again, a few times
+            if not request:
+                break
+            page = _client().batch_get_item(RequestItems=request)
+            for raw in page.get("Responses", {}).get(name, []):
+                item = {n: _plain(v) for n, v in raw.items()}
+                found[tuple(item[n] for n in names)] = item
+            request = page.get("UnprocessedKeys") or {}
+        if request:
+            raise ConcurrentUpdate("The counters are busy right now; try again.")
+        return found
+
+    def query(self, table: str, partition: str, *, start: str | None = None, end: str | None = None,
+              limit: int | None = None, reverse: bool = False) -> Iterator[dict]:
         model = COUNTER_TABLES[table]
         hash_name, range_name = model._hash_keyname, model._range_keyname
         names, values = {"#h": hash_name}, {":h": {"S": partition}}
@@ -136,10 +158,19 @@ class DynamoCounters:
                 values[":hi"] = {"S": end}
         kwargs = {"TableName": model.Meta.table_name, "KeyConditionExpression": condition,
                   "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+        if reverse:
+            kwargs["ScanIndexForward"] = False
+        left = limit
         while True:
+            if left is not None:
+                kwargs["Limit"] = left  # a page of a limited read holds only what is still wanted
             page = _client().query(**kwargs)
             for item in page.get("Items", []):
                 yield {name: _plain(value) for name, value in item.items()}
+            if left is not None:
+                left -= len(page.get("Items", []))
+                if left <= 0:
+                    return
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -77,6 +77,11 @@ def create_outlet(principal):
     command = schemas.outlet_command(read_json(request, max_bytes=c.settings.max_body_bytes), key=key)
     outlet, created = register_outlet(command, businesses=c.businesses, outlets=c.outlets,
                                       secret=c.settings.secret, clock=c.clock, actor=principal.key_id)
+    # Counted for the analysts' "per registered outlet" on every call, not only when created: a retry after a
+    # failed count completes it, and the count itself is exactly once (services/analytics.record_outlet).
+    from chalicelib.services.analytics import record_outlet
+
+    record_outlet(outlet, c=c)
     body = presenters.outlet_admin(outlet, c.catalog, c.settings.qr_base_url)
     body["sticker_png"] = f"/admin/outlets/{outlet.code}/sticker.png"
     body["sticker_pdf"] = f"/admin/outlets/{outlet.code}/sticker.pdf"

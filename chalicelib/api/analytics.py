@@ -17,6 +17,8 @@ HOTSPOTS_MAX = 100
 _RANGE = ("from", "to")
 _SUMMARY_PARAMS = frozenset(_RANGE + ("group_by", "region", "agency", "category", "sector", "kind"))
 _HOTSPOT_PARAMS = frozenset(_RANGE + ("level", "limit"))
+_AREA_PARAMS = frozenset(_RANGE + ("level", "region", "agency", "category", "sector", "kind"))
+_CASE_PARAMS = frozenset(_RANGE + ("level", "region", "category", "sector", "outlet", "limit"))
 
 
 def _params(allowed: frozenset[str]) -> dict:
@@ -63,3 +65,29 @@ def hotspots(principal):
     params = _params(_HOTSPOT_PARAMS)
     return rank(params.get("from"), params.get("to"), params.get("level"), c=container(),
                 limit=limit_param(params.get("limit"), default=20, maximum=HOTSPOTS_MAX))
+
+
+@json_route(analytics_api, "/analytics/areas", cors=CORS, role=ROLES)
+def areas(principal):
+    """The map's numbers: complaints per region (or per district of `region`), per 10,000 residents and per
+    registered outlet."""
+    from chalicelib.services.analytics import FILTERS, areas as per_area
+
+    params = _params(_AREA_PARAMS)
+    level = params.get("level") or "region"
+    # at the region level `region` is a filter like the others; at the district level it names the region
+    region = params.get("region") if level == "district" else None
+    filters = {f: params.get(f) for f in FILTERS if not (f == "region" and level == "district")}
+    return per_area(params.get("from"), params.get("to"), level, region, filters, c=container())
+
+
+@json_route(analytics_api, "/analytics/cases", cors=CORS, role=ROLES)
+def cases(principal):
+    """The anonymised cases behind one hotspot zone: level=region (region, sector), level=category (category,
+    sector) or level=outlet (outlet)."""
+    from chalicelib.services.analytics import CASES_MAX, hotspot_cases
+
+    params = _params(_CASE_PARAMS)
+    zone = {name: params.get(name) for name in ("region", "category", "sector", "outlet")}
+    return hotspot_cases(params.get("from"), params.get("to"), params.get("level"), zone, c=container(),
+                         limit=limit_param(params.get("limit"), default=50, maximum=CASES_MAX))

@@ -34,13 +34,18 @@ from chalicelib.services.ports import CounterStore, Increment
 
 TABLE = "analytics"
 # Every counter an analytics item can hold. The *_seconds are sums, published only as averages in hours.
+# How long an answer took, in buckets of days (upper bounds; "more" is over the last). The seller's term is
+# 10 calendar days and an agency's 15 working days (about 21 calendar days): the buckets put the terms on edges.
+RESPONSE_BUCKETS = (("d1", 1), ("d3", 3), ("d10", 10), ("d21", 21), ("more", None))
+RESPONSES = ("business_answer", "agency_decision")
+RESPONSE_COUNTERS = tuple(f"{what}_{name}" for what in RESPONSES for name, _ in RESPONSE_BUCKETS)
 COUNTERS = ("count", "appeals", "signals", "open", "settled", "upheld", "not_confirmed", "rejected",
             "business_overdue", "agency_overdue", "business_answered", "business_answer_seconds",
-            "agency_decided", "agency_decision_seconds", "rerouted")
+            "agency_decided", "agency_decision_seconds", "rerouted") + RESPONSE_COUNTERS
 # What a summary row shows: the counters, with the time sums replaced by averages in hours.
 PUBLIC = ("count", "appeals", "signals", "open", "settled", "upheld", "not_confirmed", "rejected",
           "business_overdue", "agency_overdue", "business_answered", "business_answer_hours_avg",
-          "agency_decided", "agency_decision_hours_avg", "rerouted")
+          "agency_decided", "agency_decision_hours_avg", "rerouted") + RESPONSE_COUNTERS
 DIMENSIONS = ("region", "agency", "category", "sector", "kind")
 PERIODS = ("day", "week", "month")
 GROUPS = DIMENSIONS + PERIODS
@@ -78,6 +83,7 @@ class Grain:
 
 DIMS = Grain("d", "m")      # sk rest: region#agency#category#sector#kind
 OUTLETS = Grain("o", "om")  # sk rest: outlet code
+DISTRICTS = Grain("k", "km")  # sk rest: district (4-digit KATO prefix)#sector
 
 
 def local_day(moment: datetime) -> date:
@@ -113,10 +119,20 @@ def counters(complaint: Complaint) -> dict[str, int]:
     if complaint.business_response is not None:
         values["business_answered"] = 1
         values["business_answer_seconds"] = _seconds(complaint.business_response.at - complaint.created_at)
+        values[f"business_answer_{_bucket(values['business_answer_seconds'])}"] = 1
     if complaint.resolution is not None:  # resolved or rejected: the agency's decision either way
         values["agency_decided"] = 1
         values["agency_decision_seconds"] = _seconds(complaint.resolution.at - complaint.created_at)
+        values[f"agency_decision_{_bucket(values['agency_decision_seconds'])}"] = 1
     return {name: value for name, value in values.items() if value}
+
+
+def _bucket(seconds: int) -> str:
+    """The response-time bucket of an answer that took `seconds` (a bound is included in its bucket)."""
+    for name, days in RESPONSE_BUCKETS:
+        if days is None or seconds <= days * 86400:
+            return name
+    raise AssertionError("the last bucket is open")
 
 
 def _seconds(delta: timedelta) -> int:
@@ -164,9 +180,16 @@ def analytics_increments(previous: Complaint | None, current: Complaint) -> list
 
 def apply_change(envelope, c, marker: str) -> bool | None:
     """The counter reaction to ComplaintChanged: one transaction with the marker, or no write at all when
-    nothing moves (None). False: the marker was there, this record was counted before."""
+    nothing moves (None). False: the marker was there, this record was counted before.
+
+    A new complaint about an outlet that carries a KATO code also counts in its district's items: the
+    district comes from the outlet (one GetItem, on the INSERT record only), and those items hold only the
+    count, which never changes after submission, so no later record needs the outlet again."""
     event = envelope.event
     increments = analytics_increments(event.previous, event.current)
+    if event.previous is None and event.current.outlet_code:
+        outlet = c.outlets.get(event.current.outlet_code)
+        increments += district_increments(event.current, outlet.kato if outlet is not None else None)
     if not increments:
         return None
     return c.counters.apply_once(marker, increments, at=c.clock.now())
@@ -502,9 +525,286 @@ def hotspots(from_day: str | None, to_day: str | None, level: str | None, *, c, 
     }
 
 
+# --- districts: where outlets carry a KATO code ----------------------------------------------------------
+_KATO = re.compile(r"^\d{9}$")
+
+
+def district_of(kato: str | None) -> str | None:
+    """The district part of a 9-digit KATO code: its first four digits (oblast or city, then district);
+    None for a missing code or one that names only the oblast or city (AA0000000)."""
+    if not kato or not _KATO.match(kato) or kato[2:4] == "00":
+        return None
+    return kato[:4]
+
+
+def district_increments(complaint: Complaint, kato: str | None) -> list[Increment]:
+    """A new complaint's count in its outlet's district (day and month items); none without a district."""
+    district = district_of(kato)
+    if district is None or district[:2] != complaint.region:
+        return []  # a KATO code of another region than the complaint's is a data error: not counted as a district
+    day = local_day(complaint.created_at)
+    rest = f"{district}#{complaint.sector}"
+    where = {"region": complaint.region, "district": district, "sector": complaint.sector, "month": f"{day:%Y-%m}"}
+    return [Increment(table=TABLE, key=DISTRICTS.day_key(day, rest), add={"count": 1},
+                      set={**where, "day": day.isoformat()}),
+            Increment(table=TABLE, key=DISTRICTS.month_key(day, rest), add={"count": 1}, set=where)]
+
+
+# --- registered outlets, the denominator of "per outlet" ------------------------------------------------
+REGISTRY_OUTLET = "rego"   # pk "rego#<code>": one item per outlet, its guard against counting it twice
+REGISTRY_AREAS = "rega"    # pk "rega", sk "<region>#<district or ->": registered outlets per area
+
+
+def registration_increments(outlet) -> list[Increment]:
+    district = district_of(outlet.kato)
+    if district is not None and district[:2] != outlet.region:
+        district = None
+    return [
+        # `below` makes the transaction fail on an outlet counted before, even after its ledger marker expired
+        Increment(table=TABLE, key=(f"{REGISTRY_OUTLET}#{outlet.code}", "outlet"), add={"n": 1}, below={"n": 1}),
+        Increment(table=TABLE, key=(REGISTRY_AREAS, f"{outlet.region}#{district or '-'}"), add={"outlets": 1},
+                  set={"region": outlet.region, "district": district or "-"}),
+    ]
+
+
+def record_outlet(outlet, *, c) -> bool:
+    """Count a registered outlet in its region (and district) once, however often its registration is
+    repeated (a bulk import rerun, a retried request). True if it was counted now."""
+    from chalicelib.domain.errors import LimitReached
+
+    try:
+        return c.counters.apply_once(f"outlet-registered:{outlet.code}", registration_increments(outlet),
+                                     at=c.clock.now())
+    except LimitReached:
+        return False
+
+
+def registered_outlets(store: CounterStore) -> dict[tuple[str, str], int]:
+    """(region, district or "-") -> registered outlets. One Query: one item per area, a few hundred at most."""
+    return {(str(item["region"]), str(item["district"])): int(item.get("outlets", 0) or 0)
+            for item in store.query(TABLE, REGISTRY_AREAS)}
+
+
+# --- population (versioned reference data) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Population:
+    version: str
+    as_of: str
+    source: str
+    regions: Mapping[str, int]
+    districts: Mapping[str, Mapping[str, dict]]   # region -> district code -> {"name": {...}, "population": n}
+
+
+def load_population() -> Population:
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parent.parent / "data" / "population.json").read_text("utf-8"))
+    return Population(version=data["version"], as_of=data["as_of"], source=data["source"]["name"],
+                      regions={code: int(n) for code, n in data["regions"].items()},
+                      districts={region: {d["code"]: d for d in items} for region, items in data["districts"].items()})
+
+
+_POPULATION: Population | None = None
+
+
+def population() -> Population:
+    global _POPULATION
+    if _POPULATION is None:
+        _POPULATION = load_population()
+    return _POPULATION
+
+
+# --- areas: the map's numbers ----------------------------------------------------------------------------
+AREA_LEVELS = ("region", "district")
+DISTRICT_FILTERS = ("sector",)   # district items hold the count by sector only
+
+
+def _rate(count: int, base: int | None, per: int = 1) -> float | None:
+    return round(count * per / base, 3) if base else None
+
+
+def areas(from_day: str | None, to_day: str | None, level: str | None, region: str | None,
+          filters: Mapping[str, str | Sequence[str] | None], *, c) -> dict:
+    """Complaints per area of the map, with what to divide them by: residents (per 10,000) and registered
+    outlets. Every region (or every known district of `region`) is listed, those without complaints at zero.
+
+    `level=district` needs `region` (one with district data: Astana) and takes only the `sector` filter; the
+    complaints of the region whose outlet carries no district code are reported as `unassigned`."""
+    start, end = date_range(from_day, to_day)
+    level = (level or "region").strip()
+    if level not in AREA_LEVELS:
+        raise _invalid("level", "enum", f"one of {', '.join(AREA_LEVELS)}")
+    people = population()
+    outlets = registered_outlets(c.counters)
+    if level == "region":
+        if region:
+            raise _invalid("region", "extra_forbidden", "only with level=district; filter regions on the map")
+        result = summary(start.isoformat(), end.isoformat(), ["region"], filters, c=c)
+        counts = {row["region"]: row["count"] for row in result["groups"]}
+        per_region: dict[str, int] = defaultdict(int)
+        for (code, _), n in outlets.items():
+            per_region[code] += n
+        rows = [{"code": code, "count": counts.get(code, 0), "population": people.regions.get(code),
+                 "per_10k": _rate(counts.get(code, 0), people.regions.get(code), 10000),
+                 "outlets": per_region.get(code, 0), "per_outlet": _rate(counts.get(code, 0), per_region.get(code))}
+                for code in c.catalog.regions]
+        return {"from": result["from"], "to": result["to"], "level": level, "filters": result["filters"],
+                "rows": rows, "total": result["totals"]["count"],
+                "population": {"version": people.version, "as_of": people.as_of, "source": people.source}}
+
+    if not region or region not in c.catalog.regions:
+        raise _invalid("region", "unknown_region" if region else "missing", "a region with district data")
+    known = people.districts.get(region)
+    if not known:
+        raise _invalid("region", "no_districts", f"district data exists for {', '.join(sorted(people.districts))}")
+    extra = sorted(name for name in FILTERS if name not in DISTRICT_FILTERS and filters.get(name))
+    if extra:
+        raise _invalid(extra[0], "not_supported", "at the district level only the sector filter applies")
+    chosen = filter_params({"sector": filters.get("sector")}, c.catalog)
+    counts: dict[str, int] = defaultdict(int)
+    for _, item in _read(c.counters, [(start, end)], DISTRICTS):
+        if item.get("region") != region or any(str(item.get(n)) not in v for n, v in chosen.items()):
+            continue
+        counts[str(item["district"])] += int(item.get("count", 0) or 0)
+    whole = summary(start.isoformat(), end.isoformat(), [], {**chosen, "region": region}, c=c)["totals"]["count"]
+    codes = list(known) + sorted(code for code in counts if code not in known)
+    rows = []
+    for code in codes:
+        info = known.get(code, {})
+        n, pop, shops = counts.get(code, 0), info.get("population"), outlets.get((region, code), 0)
+        rows.append({"code": code, "name": info.get("name"), "count": n, "population": pop,
+                     "per_10k": _rate(n, pop, 10000), "outlets": shops, "per_outlet": _rate(n, shops)})
+    return {"from": start.isoformat(), "to": end.isoformat(), "level": level, "region": region, "filters": chosen,
+            "rows": rows, "total": whole, "unassigned": max(0, whole - sum(counts.values())),
+            "population": {"version": people.version, "as_of": people.as_of, "source": people.source}}
+
+
+# --- anonymised cases behind a hotspot -------------------------------------------------------------------
+# One item per complaint and zone kind, in a partition per local month, its sort key starting with the zone:
+#   zr#<YYYY-MM>  <region>#<sector>#<local time>#<ref>
+#   zc#<YYYY-MM>  <category>#<sector>#<local time>#<ref>
+#   zo#<YYYY-MM>  <outlet>#<local time>#<ref>
+# `ref` is a keyed digest of the complaint id: it tells cases apart and cannot be turned back into the id
+# (which is a tracking link's half). No contact, no business name, no BIN/IIN; the text only where the
+# consumer consented to publication, and then scrubbed of personal data.
+CASE_ZONES = {"region": "zr", "category": "zc", "outlet": "zo"}
+CASES_MAX = 100
+OUTCOMES = ("open", "settled", "upheld", "not_confirmed", "rejected")
+
+
+def case_ref(secret: str, complaint_id: str) -> str:
+    from chalicelib.domain.codes import keyed_digest
+
+    return keyed_digest(secret, "analytics-case", complaint_id).hex()[:16]
+
+
+def outcome(complaint: Complaint) -> str:
+    numbers = counters(complaint)
+    return next(name for name in OUTCOMES if numbers.get(name))
+
+
+def _hours(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+def case_attributes(complaint: Complaint) -> dict:
+    from chalicelib.domain.scrubber import scrub
+
+    numbers = counters(complaint)
+    moment = complaint.created_at.astimezone(local_zone())
+    found = {"day": moment.date().isoformat(), "region": complaint.region, "sector": complaint.sector,
+             "category": complaint.category or NO_CATEGORY, "agency": complaint.agency_id, "kind": complaint.kind,
+             "outcome": outcome(complaint), "status": complaint.status.value,
+             "business_overdue": int(complaint.flags.business_overdue),
+             "agency_overdue": int(complaint.flags.agency_overdue), "version": complaint.version}
+    if complaint.outlet_code:
+        found["outlet"] = complaint.outlet_code
+    if "business_answer_seconds" in numbers or complaint.business_response is not None:
+        found["business_answer_hours"] = _hours(numbers.get("business_answer_seconds", 0))
+    if complaint.resolution is not None:
+        found["agency_decision_hours"] = _hours(numbers.get("agency_decision_seconds", 0))
+    if complaint.publish_consent and complaint.text:
+        found["text"] = scrub(complaint.text).text
+    return found
+
+
+def case_increments(complaint: Complaint, ref: str) -> list[Increment]:
+    """The complaint's case items, set to its current state; each write is conditional on an older stored
+    version, so a late redelivery of an earlier state never overwrites a newer one."""
+    moment = complaint.created_at.astimezone(local_zone())
+    month, when = f"{moment:%Y-%m}", moment.strftime("%Y-%m-%dT%H:%M:%S")
+    found = {k: v for k, v in case_attributes(complaint).items() if v is not None}
+    keys = [(f"zr#{month}", f"{complaint.region}#{complaint.sector}#{when}#{ref}"),
+            (f"zc#{month}", f"{complaint.category or NO_CATEGORY}#{complaint.sector}#{when}#{ref}")]
+    if complaint.outlet_code:
+        keys.append((f"zo#{month}", f"{complaint.outlet_code}#{when}#{ref}"))
+    return [Increment(table=TABLE, key=key, set=found, below={"version": complaint.version}) for key in keys]
+
+
+def apply_case(envelope, c, marker: str) -> bool | None:
+    """The case-index reaction to ComplaintChanged: the anonymised case items take the complaint's latest
+    state. None when the stored items are already as new or newer (an out-of-order or replayed record)."""
+    from chalicelib.domain.errors import LimitReached
+
+    current = envelope.event.current
+    try:
+        return c.counters.apply_once(marker, case_increments(current, case_ref(c.settings.secret, current.id)),
+                                     at=c.clock.now())
+    except LimitReached:
+        return None
+
+
+def _zone(level: str, zone: Mapping[str, str | None], catalog: Catalog) -> str:
+    """The sort-key prefix of a hotspot zone, from its validated parts."""
+    def need(name: str, allowed) -> str:
+        value = (zone.get(name) or "").strip()
+        if not value:
+            raise _invalid(name, "missing", f"the zone's {name}")
+        if allowed is not None and value not in allowed:
+            raise _invalid(name, _UNKNOWN.get(name, "enum"), f"unknown {value}")
+        return value
+
+    if level == "outlet":
+        code = need("outlet", None)
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,40}", code):
+            raise _invalid("outlet", "invalid", "an outlet code")
+        return f"{code}#"
+    values = allowed_values(catalog)
+    return f"{need(level, values[level])}#{need('sector', values['sector'])}#"
+
+
+def hotspot_cases(from_day: str | None, to_day: str | None, level: str | None, zone: Mapping[str, str | None], *,
+                  c, limit: int = 50) -> dict:
+    """The anonymised cases of one hotspot zone filed in the window, newest first, at most `limit`: one Query
+    per local month of the window (newest month first), each stopping at what is still wanted."""
+    start, end = date_range(from_day, to_day)
+    level = level_param(level)
+    prefix = _zone(level, zone, c.catalog)
+    cases: list[dict] = []
+    for month in reversed(list(_months(start, end))):
+        if len(cases) >= limit:
+            break
+        lo, hi = max(month, start), min(_month_end(month), end)
+        items = c.counters.query(TABLE, f"{CASE_ZONES[level]}#{month:%Y-%m}", start=f"{prefix}{lo.isoformat()}",
+                                 end=f"{prefix}{hi.isoformat()}{_HIGH}", limit=limit - len(cases), reverse=True)
+        for item in items:
+            ref = str(item.get("sk", "")).rsplit("#", 1)[-1]
+            shown = {name: item.get(name) for name in (
+                "day", "region", "sector", "category", "agency", "kind", "outlet", "status", "outcome",
+                "business_answer_hours", "agency_decision_hours", "text") if item.get(name) is not None}
+            shown["overdue"] = [f for f in ("business_overdue", "agency_overdue") if item.get(f)]
+            cases.append({"ref": ref, **shown})
+    return {"from": start.isoformat(), "to": end.isoformat(), "level": level,
+            "zone": {k: v for k, v in zone.items() if v}, "cases": cases, "more": len(cases) >= limit}
+
+
 __all__ = [
     "TABLE", "COUNTERS", "PUBLIC", "DIMENSIONS", "GROUPS", "FILTERS", "LEVELS", "NO_CATEGORY", "MAX_DAYS",
     "BASELINE_WINDOWS", "Grain", "DIMS", "OUTLETS", "ItemQuery", "local_zone", "local_day", "dimensions",
     "counters", "contribution", "analytics_increments", "apply_change", "plan", "date_range", "group_by_param",
     "filter_params", "summary", "summary_csv", "windows_for", "level_param", "hotspots",
+    "RESPONSE_BUCKETS", "RESPONSE_COUNTERS", "DISTRICTS", "district_of", "district_increments",
+    "registration_increments", "record_outlet", "registered_outlets", "population", "areas", "CASE_ZONES",
+    "case_ref", "case_increments", "apply_case", "hotspot_cases",
 ]

@@ -30,7 +30,7 @@ from chalicelib.services.analytics import (
     DIMS, OUTLETS, ItemQuery, analytics_increments, apply_change, contribution, hotspots, plan, summary, summary_csv,
     windows_for,
 )
-from tests.fakes import FakeCounters, FixedClock
+from tests.fakes import FakeCounters, FakeOutlets, FixedClock
 
 UTC = timezone.utc
 RULES = load_deadline_rules()
@@ -85,7 +85,8 @@ def moves(previous, current) -> dict:
 
 def box(counters=None, clock=None):
     """What the services take from the Container for analytics."""
-    return SimpleNamespace(counters=counters or FakeCounters(), catalog=CATALOG, clock=clock or FixedClock())
+    return SimpleNamespace(counters=counters or FakeCounters(), catalog=CATALOG, clock=clock or FixedClock(),
+                           outlets=FakeOutlets(), settings=SimpleNamespace(secret="analytics-test-secret"))
 
 
 def feed(c, *changes) -> None:
@@ -138,18 +139,19 @@ ANSWERED = Respond(message="Приносим извинения, вернём д
 
 @pytest.mark.parametrize("steps,delta", [
     # the seller answers 3 h after submission
-    ([(ANSWERED, SELLER, 3)], {"business_answered": 1, "business_answer_seconds": 3 * 3600}),
+    ([(ANSWERED, SELLER, 3)], {"business_answered": 1, "business_answer_seconds": 3 * 3600, "business_answer_d1": 1}),
     # the consumer accepts the offer: closed as settled
     ([(ANSWERED, SELLER, 3), (GiveFeedback(accepted=True, stars=4), CONSUMER, 5)], {"open": -1, "settled": 1}),
     # the agency confirms the violation 50 h after submission
     ([(TakeInReview(), AGENCY, 1), (Resolve("violation_confirmed", "Штраф наложен"), AGENCY, 50)],
-     {"open": -1, "upheld": 1, "agency_decided": 1, "agency_decision_seconds": 50 * 3600}),
+     {"open": -1, "upheld": 1, "agency_decided": 1, "agency_decision_seconds": 50 * 3600, "agency_decision_d3": 1}),
     ([(TakeInReview(), AGENCY, 1), (Resolve("not_confirmed", "Нарушение не подтвердилось"), AGENCY, 7)],
-     {"open": -1, "not_confirmed": 1, "agency_decided": 1, "agency_decision_seconds": 7 * 3600}),
+     {"open": -1, "not_confirmed": 1, "agency_decided": 1, "agency_decision_seconds": 7 * 3600,
+      "agency_decision_d1": 1}),
     ([(TakeInReview(), AGENCY, 1), (Resolve("settled", "Стороны договорились"), AGENCY, 7)],
-     {"open": -1, "settled": 1, "agency_decided": 1, "agency_decision_seconds": 7 * 3600}),
+     {"open": -1, "settled": 1, "agency_decided": 1, "agency_decision_seconds": 7 * 3600, "agency_decision_d1": 1}),
     ([(Reject("Нет сведений о нарушении"), AGENCY, 2)],
-     {"open": -1, "rejected": 1, "agency_decided": 1, "agency_decision_seconds": 2 * 3600}),
+     {"open": -1, "rejected": 1, "agency_decided": 1, "agency_decision_seconds": 2 * 3600, "agency_decision_d1": 1}),
     # the seller's term (10 calendar days) runs out unanswered
     ([(MarkOverdue(as_of=CREATED + timedelta(days=12)), SYSTEM, 12 * 24)], {"business_overdue": 1}),
     # ... and the agency's (15 working days) too
@@ -199,17 +201,17 @@ def test_a_reroute_moves_the_whole_contribution_to_the_new_agencys_items():
         ("m#2026", "2026-12#71#kzpp#overcharge#grocery#signal")
     new_day, new_month = ("d#2026-12", "2026-12-01#71#police#overcharge#grocery#appeal"), \
         ("m#2026", "2026-12#71#police#overcharge#grocery#appeal")
-    taken = {"count": -1, "signals": -1, "open": -1, "business_answered": -1, "business_answer_seconds": -3600}
+    taken = {"count": -1, "signals": -1, "open": -1, "business_answered": -1, "business_answer_seconds": -3600,
+             "business_answer_d1": -1}
     given = {"count": 1, "appeals": 1, "open": 1, "business_answered": 1, "business_answer_seconds": 3600,
-             "rerouted": 1}
+             "business_answer_d1": 1, "rerouted": 1}
     assert moves(answered, moved) == {old_day: taken, old_month: taken, new_day: given, new_month: given}
 
     c = box()
     feed(c, (None, signal), (signal, answered), (answered, moved))
     numbers = _numbers(c)
     assert old_day not in numbers and old_month not in numbers  # emptied: every counter back to zero
-    assert numbers[new_day] == numbers[new_month] == {
-        "count": 1, "appeals": 1, "open": 1, "business_answered": 1, "business_answer_seconds": 3600, "rerouted": 1}
+    assert numbers[new_day] == numbers[new_month] == given
     assert numbers[OUTLET_DAY_KEY] == {"count": 1}  # the outlet did not move
     # ... and the emptied kzpp items are no group in a summary
     result = summary("2026-12-01", "2026-12-01", "agency", {}, c=c)
