@@ -31,6 +31,11 @@ class Settings:
     # Kazakhstan while everything else runs in AWS: its own endpoint and region (personal-data law No. 94-V).
     contact_vault_endpoint: str | None = None
     contact_vault_region: str = ""
+    # The vault's own credentials, for a store outside this AWS account (a key pair that store issued, its secret
+    # half in SSM). Unset: the function's role, whose policy names the vault's tables (ContactVaultInAws).
+    contact_vault_access_key_id: str | None = None
+    contact_vault_secret_key_value: str = field(default="", repr=False)
+    contact_vault_secret_key_parameter: str | None = None
     # Work-queue polls read only changes at least this old, so a write that started earlier but committed
     # later (or an index still catching up) is never skipped by a cursor.
     queue_settle_seconds: float = 3.0
@@ -45,6 +50,14 @@ class Settings:
     # working); new tokens, ids and cursors use the current one. QALQAN_PREVIOUS_SECRET or its SSM parameter.
     previous_secret_value: str = field(default="", repr=False)
     previous_secret_parameter: str | None = None
+    # Web Push (docs/push.md): the VAPID private key is a secret like QALQAN_SECRET (VAPID_PRIVATE_KEY, or
+    # VAPID_PRIVATE_KEY_PARAMETER in SSM, read on first use); without one, GET /push/key answers 404 and no
+    # push is sent. `push_endpoint_prefixes`: endpoints accepted besides the known push services' https hosts
+    # (only the local stack's fake push service sets it).
+    vapid_private_key_value: str = field(default="", repr=False)
+    vapid_private_key_parameter: str | None = None
+    vapid_subject: str = ""
+    push_endpoint_prefixes: tuple[str, ...] = ()
     # The open data (docs/open-data.md): the bucket the daily export writes to (unset: no export, and
     # GET /open-data/ says so), and how many days back each nightly run rewrites (outcomes arrive late).
     open_data_bucket: str | None = None
@@ -76,6 +89,15 @@ class Settings:
             raise ConfigurationError("the previous secret is shorter than 32 characters")
         return (value,) if value and value != self.secret else ()
 
+    @cached_property
+    def contact_vault_credentials(self) -> dict[str, str]:
+        """pynamodb Meta attributes for the vault's own key pair, or {} (the function's role)."""
+        if not self.contact_vault_access_key_id:
+            return {}
+        secret = self.contact_vault_secret_key_value or _parameter_value(self.contact_vault_secret_key_parameter,
+                                                                         "CONTACT_VAULT_SECRET_KEY_PARAMETER")
+        return {"aws_access_key_id": self.contact_vault_access_key_id, "aws_secret_access_key": secret}
+
     @property
     def telegram_configured(self) -> bool:
         """Both Telegram secrets are given (as values or parameters); nothing is fetched to know it."""
@@ -94,6 +116,22 @@ class Settings:
         if not _TELEGRAM_SECRET.match(value):
             raise ConfigurationError("the Telegram secret token must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @property
+    def push_configured(self) -> bool:
+        """A VAPID key is given (as a value or a parameter); nothing is fetched to know it."""
+        return bool(self.vapid_private_key_value or self.vapid_private_key_parameter)
+
+    @cached_property
+    def vapid_private_key(self) -> str:
+        """The VAPID private key (base64url raw P-256 scalar, base64url DER or PEM), "" when push is off."""
+        if self.vapid_private_key_value or not self.vapid_private_key_parameter:
+            return self.vapid_private_key_value
+        try:
+            return _secret_from_ssm(self.vapid_private_key_parameter)
+        except ConfigurationError:
+            raise ConfigurationError(f"cannot read VAPID_PRIVATE_KEY_PARAMETER "
+                                     f"{self.vapid_private_key_parameter!r}") from None
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}-{short}"
@@ -183,6 +221,16 @@ def load_settings(env: dict | None = None) -> Settings:
     vault_endpoint = env.get("CONTACT_VAULT_ENDPOINT") or None
     if vault_endpoint:
         _url("CONTACT_VAULT_ENDPOINT", vault_endpoint, problems)
+    vault_key_id = env.get("CONTACT_VAULT_ACCESS_KEY_ID") or None
+    vault_secret = env.get("CONTACT_VAULT_SECRET_ACCESS_KEY", "")
+    vault_secret_parameter = env.get("CONTACT_VAULT_SECRET_KEY_PARAMETER") or None
+    if vault_key_id and not (vault_secret or vault_secret_parameter):
+        problems.append("CONTACT_VAULT_ACCESS_KEY_ID needs CONTACT_VAULT_SECRET_KEY_PARAMETER (or, locally, "
+                        "CONTACT_VAULT_SECRET_ACCESS_KEY)")
+    if (vault_secret or vault_secret_parameter) and not vault_key_id:
+        problems.append("the contact vault's secret key is set without CONTACT_VAULT_ACCESS_KEY_ID")
+    if vault_key_id and not vault_endpoint:
+        problems.append("CONTACT_VAULT_ACCESS_KEY_ID is for a store outside AWS: set CONTACT_VAULT_ENDPOINT too")
     try:
         settle = float(env.get("QUEUE_SETTLE_SECONDS", "3"))
         if not 0 <= settle <= 60:
@@ -218,17 +266,29 @@ def load_settings(env: dict | None = None) -> Settings:
     if not (refresh.isascii() and refresh.isdigit() and 1 <= int(refresh) <= 366):
         problems.append("OPEN_DATA_REFRESH_DAYS must be a whole number of days from 1 to 366")
         refresh = "45"
+    vapid_key, vapid_parameter = env.get("VAPID_PRIVATE_KEY", ""), env.get("VAPID_PRIVATE_KEY_PARAMETER") or None
+    # Push services want to know who sends: a mailto: or https: contact (Apple refuses anything else).
+    vapid_subject = env.get("VAPID_SUBJECT") or (web_base.rstrip("/") if web_base.startswith("https://") else "")
+    if (vapid_key or vapid_parameter) and not vapid_subject.startswith(("mailto:", "https://")):
+        problems.append("VAPID_SUBJECT must be a mailto: or https: contact when a VAPID key is set")
+    push_prefixes = tuple(p.strip() for p in env.get("PUSH_ENDPOINT_PREFIXES", "").split(",") if p.strip())
+    for push_prefix in push_prefixes:
+        _url("PUSH_ENDPOINT_PREFIXES", push_prefix, problems)
     if problems:
         raise ConfigurationError("; ".join(problems))
     return Settings(
         stage=stage, aws_region=region, table_prefix=prefix, qr_base_url=qr_base,
         web_base_url=web_base, log_level=log_level, secret_value=secret, secret_parameter=parameter,
         contact_vault_endpoint=vault_endpoint, contact_vault_region=env.get("CONTACT_VAULT_REGION") or region,
+        contact_vault_access_key_id=vault_key_id, contact_vault_secret_key_value=vault_secret,
+        contact_vault_secret_key_parameter=vault_secret_parameter,
         queue_settle_seconds=settle, notifications_topic_arn=topic, parked_queue_url=parked,
         email_sender=env.get("EMAIL_SENDER") or None, sms_sender_id=env.get("SMS_SENDER_ID", "Qalqan")[:11],
         complaints_stream_arn=stream_arn,
         previous_secret_value=env.get("QALQAN_PREVIOUS_SECRET", ""),
         previous_secret_parameter=env.get("QALQAN_PREVIOUS_SECRET_PARAMETER") or None,
+        vapid_private_key_value=vapid_key, vapid_private_key_parameter=vapid_parameter, vapid_subject=vapid_subject,
+        push_endpoint_prefixes=push_prefixes,
         open_data_bucket=open_data_bucket, open_data_refresh_days=int(refresh),
         telegram_bot_token_value=bot_token, telegram_bot_token_parameter=env.get("TELEGRAM_BOT_TOKEN_PARAMETER") or None,
         telegram_secret_token_value=telegram_secret,

@@ -235,6 +235,8 @@ def _vault_meta(short: str = "contacts"):
     }
     if _settings.contact_vault_endpoint:
         attrs["host"] = _settings.contact_vault_endpoint
+    # Its own key pair when the store is not in this account (read from SSM once per container, and only then).
+    attrs.update(_settings.contact_vault_credentials)
     return type("Meta", (), attrs)
 
 

@@ -68,3 +68,42 @@ def test_the_region_may_come_from_the_aws_config_file_as_for_the_cli(tmp_path, m
     monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
     with pytest.raises(ConfigurationError, match="AWS_REGION must be set"):
         load_settings({"QALQAN_SECRET": "s" * 40, "AWS_CONFIG_FILE": str(empty)})
+
+
+def test_the_contact_vault_may_have_its_own_key_pair_read_from_ssm_once():
+    """A vault on a store in Kazakhstan is reached with that store's credentials, never the AWS role's."""
+    import boto3
+    from moto import mock_aws
+
+    vault = {**GOOD, "CONTACT_VAULT_ENDPOINT": "https://ddb.kz-example.net", "CONTACT_VAULT_REGION": "kz-ala-1",
+             "CONTACT_VAULT_ACCESS_KEY_ID": "KZVAULTKEY", "CONTACT_VAULT_SECRET_KEY_PARAMETER": "/qalqan/prod/vault-key"}
+    with mock_aws():
+        boto3.client("ssm", region_name="eu-central-1").put_parameter(
+            Name="/qalqan/prod/vault-key", Value="vault-secret-half", Type="SecureString")
+        s = load_settings(vault)
+        assert "vault-secret-half" not in repr(s)
+        assert s.contact_vault_credentials == {"aws_access_key_id": "KZVAULTKEY",
+                                               "aws_secret_access_key": "vault-secret-half"}
+    assert s.contact_vault_credentials["aws_secret_access_key"] == "vault-secret-half"  # cached: no second read
+    assert load_settings(GOOD).contact_vault_credentials == {}  # the function's role
+
+
+def test_the_vault_key_pair_is_all_or_nothing_and_needs_its_own_endpoint():
+    for partial, complaint in (({"CONTACT_VAULT_ACCESS_KEY_ID": "K", "CONTACT_VAULT_ENDPOINT": "https://v.kz"},
+                                "needs CONTACT_VAULT_SECRET_KEY_PARAMETER"),
+                               ({"CONTACT_VAULT_SECRET_KEY_PARAMETER": "/p"}, "without CONTACT_VAULT_ACCESS_KEY_ID"),
+                               ({"CONTACT_VAULT_ACCESS_KEY_ID": "K", "CONTACT_VAULT_SECRET_ACCESS_KEY": "s"},
+                                "set CONTACT_VAULT_ENDPOINT too")):
+        with pytest.raises(ConfigurationError, match=complaint):
+            load_settings({**GOOD, **partial})
+
+
+def test_the_vault_tables_carry_the_vaults_own_key_and_the_others_do_not(monkeypatch):
+    from chalicelib.adapters import tables
+
+    s = load_settings({**GOOD, "CONTACT_VAULT_ENDPOINT": "http://127.0.0.1:9", "CONTACT_VAULT_ACCESS_KEY_ID": "KZVAULTKEY",
+                       "CONTACT_VAULT_SECRET_ACCESS_KEY": "s" * 20})
+    monkeypatch.setattr(tables, "_settings", s)
+    meta = tables._vault_meta()
+    assert (meta.host, meta.aws_access_key_id, meta.aws_secret_access_key) == ("http://127.0.0.1:9", "KZVAULTKEY", "s" * 20)
+    assert getattr(tables.ComplaintTable.Meta, "aws_access_key_id", None) is None  # the AWS side keeps the role
