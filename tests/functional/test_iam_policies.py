@@ -28,6 +28,8 @@ FUNCTIONS = ("api_handler", "qr_resolver", "reactions", "deadline_sweep")
 ACCOUNT = "123456789012"
 SENDER = "no-reply@qalqan.kz"
 SECRET_NAME = "/qalqan/test/secret"
+TELEGRAM_SECRET_NAME = "/qalqan/test/telegram-secret-token"
+TELEGRAM_TOKEN_NAME = "/qalqan/test/telegram-bot-token"
 
 
 def policy(stage: str, function: str) -> dict:
@@ -219,11 +221,21 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
     ses.verify_email_identity(EmailAddress=SENDER)
     settings = replace(base.settings, secret_value="", secret_parameter=SECRET_NAME, notifications_topic_arn=topic,
                        parked_queue_url=parked, email_sender=SENDER)
+    # the Telegram bot, its two secrets in SSM like the others; the Bot API itself is a fake (no network)
+    ssm.put_parameter(Name=TELEGRAM_SECRET_NAME, Type="SecureString", Value="t" * 32)
+    ssm.put_parameter(Name=TELEGRAM_TOKEN_NAME, Type="SecureString", Value="123456789:" + "b" * 35)
+    settings = replace(settings, telegram_secret_token_parameter=TELEGRAM_SECRET_NAME,
+                       telegram_bot_token_parameter=TELEGRAM_TOKEN_NAME, telegram_bot_username="qalqan_test_bot")
 
     def fresh():
         """A cold container for the next function: its own settings object, so the secret is read again."""
         s = replace(settings)
-        c = replace(base, settings=s, notifier=AwsNotifier(s), parking=SqsParkingLot(parked, s.aws_region))
+        from tests.fakes import FakeBotApi
+
+        notifier = AwsNotifier(s)
+        notifier._clients["telegram"] = FakeBotApi()  # the chat pushes go nowhere; their table read is audited
+        c = replace(base, settings=s, notifier=notifier, parking=SqsParkingLot(parked, s.aws_region),
+                    telegram=FakeBotApi())
         use_container(c)
         return c
 
@@ -281,6 +293,20 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
         call("get", f"/admin/businesses/{outlet['business_bin']}/outlets", key=admin)
         call("get", f"/admin/outlets/{outlet['code']}", key=admin)
         call("get", "/open311/v2/requests.json?service_code=expired_food")  # the requested_by_month index
+        # a Telegram conversation to the end, then a status change the reactions push to the chat
+        tg = {"X-Telegram-Bot-Api-Secret-Token": "t" * 32}
+        sender = {"id": 512345678, "is_bot": False, "first_name": "A", "language_code": "kk"}
+        chat = {"id": 512345678, "type": "private"}
+        for number, said in enumerate((f"/start {outlet['code']}", text, "/skip"), start=1):
+            call("post", "/channels/telegram/webhook", {"update_id": number, "message": {
+                "message_id": number, "from": sender, "chat": chat, "date": 1764636000, "text": said}}, **tg)
+        nonce = container().telegram.messages()[-1][3]["inline_keyboard"][0][0]["callback_data"]
+        call("post", "/channels/telegram/webhook", {"update_id": 4, "callback_query": {
+            "id": "1", "from": sender, "chat_instance": "1", "data": nonce,
+            "message": {"message_id": 4, "chat": chat, "date": 1764636000, "text": "?"}}}, **tg)
+        sent = next(p for p in reversed(container().telegram.messages()) if "track.html" in p[2])[2]
+        tg_id = sent.split("#id=")[1].split("&")[0]
+        call("post", f"/agency/complaints/{tg_id}/status", {"status": "in_review"}, key=akey)
 
     with a.function("qr_resolver"):
         fresh()
@@ -312,7 +338,7 @@ def test_the_representative_work_really_happened(audit):
     """The runs the cross-check rests on did what they claim: every request succeeded, the resolver
     redirected, the stream carried the case's records and the reactions and the sweep did their work."""
     failed = [s for s in audit.statuses if not 200 <= s[2] < 300]
-    assert not failed and len(audit.statuses) == 19
+    assert not failed and len(audit.statuses) == 24
     assert [r["statusCode"] for r in audit.resolved][0] == 302
     assert len(audit.records) >= 3 and audit.report.reactions > 0 and audit.report.parked == 0
     assert audit.swept.checked >= 1 and audit.swept.business_overdue + audit.swept.agency_overdue >= 1
@@ -403,10 +429,13 @@ def test_logs_only_to_the_functions_own_group_and_kms_only_through_ssm(stage, fu
         if any(a.startswith("kms:") for a in actions):
             assert actions == ["kms:Decrypt"]
             assert s["Condition"]["StringLike"]["kms:ViaService"] == "ssm.*.amazonaws.com"
-            # the stage's secret and, during a rotation, its previous one: nothing else
+            # the stage's secret and, during a rotation, its previous one; the Telegram bot's token (the API and
+            # the chat pushes) and the webhook's secret token (the API only): nothing else
+            telegram = {"api_handler": [f"/qalqan/{stage}/telegram-bot-token", f"/qalqan/{stage}/telegram-secret-token"],
+                        "reactions": [f"/qalqan/{stage}/telegram-bot-token"]}.get(function, [])
             assert sorted(p.rsplit(":parameter", 1)[1] for p in _as_list(
                 s["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"])) == [
-                f"/qalqan/{stage}/previous-secret", f"/qalqan/{stage}/secret"]
+                f"/qalqan/{stage}/previous-secret", f"/qalqan/{stage}/secret", *telegram]
         for resource in _as_list(s.get("Resource", [])):
             assert resource != "*", s
     reads_secret = allows(doc, "ssm:GetParameter", f"arn:aws:ssm:r:1:parameter/qalqan/{stage}/secret")
