@@ -6,6 +6,7 @@
     python -m tools.admin create-key --role agency --agency kzpp --region 71 --region 75 --expires 2027-06-30
     python -m tools.admin create-key --role business --bin 940140000385 --label "Taza Market, head office"
     python -m tools.admin revoke-key k1a2b3c4d5e6f
+    python -m tools.admin telegram-set-webhook --url https://<api domain>/api/channels/telegram/webhook
 
 `import-csv` and `stickers` talk to the admin API (QALQAN_API, QALQAN_ADMIN_KEY; locally they default
 to .local/demo.json), so they go through the same validation, audit and idempotency as any client.
@@ -393,6 +394,28 @@ def export_corrections(out: Path) -> int:
     return 0
 
 
+def export_open_data(day_text: str | None) -> int:
+    """Write one submission day's open-data files (docs/open-data.md) to OPEN_DATA_BUCKET, as the nightly job
+    does; without --date, yesterday in Kazakhstan time. Re-running a day replaces its files."""
+    from datetime import timedelta
+
+    from chalicelib.bootstrap import container
+    from chalicelib.domain.errors import ValidationFailed
+    from chalicelib.services.open_data import export_day, parse_day
+
+    c = container()
+    if c.objects is None:
+        raise UsageError("OPEN_DATA_BUCKET is not set: there is no bucket to export to")
+    try:
+        day = parse_day(day_text) if day_text else c.clock.now().astimezone(c.rules.tz).date() - timedelta(days=1)
+    except ValidationFailed:
+        raise UsageError(f"--date must be a date as YYYY-MM-DD, got {day_text!r}") from None
+    done = export_day(day, c=c)
+    print(f"exported {done.rows} complaint(s) filed on {day.isoformat()} ({done.with_text} with published text): "
+          + ", ".join(done.files))
+    return 0
+
+
 def _defaults() -> tuple[str | None, str | None]:
     api, key = os.environ.get("QALQAN_API"), os.environ.get("QALQAN_ADMIN_KEY")
     demo = ROOT / ".local" / "demo.json"
@@ -400,6 +423,41 @@ def _defaults() -> tuple[str | None, str | None]:
         data = json.loads(demo.read_text(encoding="utf-8"))
         api, key = api or data.get("api"), key or data.get("keys", {}).get("admin")
     return api, key
+
+
+def telegram_set_webhook(url: str, *, drop_pending: bool, max_connections: int) -> int:
+    """Point the Telegram bot at the stage's webhook (setWebhook), with the stage's secret token, which Telegram
+    then sends in X-Telegram-Bot-Api-Secret-Token. The token and the secret come from the same settings as the
+    API (TELEGRAM_BOT_TOKEN[_PARAMETER], TELEGRAM_SECRET_TOKEN[_PARAMETER]); neither is printed."""
+    from urllib.parse import urlsplit
+
+    from chalicelib.adapters.telegram import HttpBotApi
+    from chalicelib.services.telegram import BotApiError
+    from chalicelib.settings import get_settings
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError("--url must be an https URL: Telegram calls webhooks over HTTPS only")
+    if not parts.path.endswith("/channels/telegram/webhook"):
+        raise UsageError("--url must end in /channels/telegram/webhook (the API route the bot answers on)")
+    if not 1 <= max_connections <= 100:
+        raise UsageError("--max-connections must be from 1 to 100 (Telegram's range)")
+    settings = get_settings()
+    if not settings.telegram_configured:
+        raise UsageError("set TELEGRAM_BOT_TOKEN[_PARAMETER] and TELEGRAM_SECRET_TOKEN[_PARAMETER] first")
+    bot = HttpBotApi(settings.telegram_bot_token, settings.telegram_api_base_url, timeout=15)
+    try:
+        bot.set_webhook(url, secret_token=settings.telegram_secret_token, max_connections=max_connections,
+                        drop_pending_updates=drop_pending)
+        info = bot.get_webhook_info()
+    except BotApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"webhook set: {info.get('url', url)}  pending updates: {info.get('pending_update_count', 0)}  "
+          f"updates: {', '.join(info.get('allowed_updates') or ['message', 'callback_query'])}")
+    if info.get("last_error_message"):
+        print(f"Telegram's last delivery error: {info['last_error_message']}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -436,7 +494,36 @@ def main(argv: list[str] | None = None) -> int:
     p_export = sub.add_parser("export-corrections",
                               help="agencies' reroutes as training examples (JSON lines) for tools/train_router.py")
     p_export.add_argument("--out", type=Path, required=True)
+    p_open = sub.add_parser("export-open-data",
+                            help="write a day's open-data files (CSV, JSON Lines) to OPEN_DATA_BUCKET (straight in AWS)")
+    p_open.add_argument("--date", metavar="YYYY-MM-DD",
+                        help="the submission day to export (default: yesterday, Kazakhstan time)")
+    p_telegram = sub.add_parser("telegram-set-webhook",
+                                help="point the Telegram bot at the API's webhook, with the secret token (setWebhook)")
+    p_telegram.add_argument("--url", required=True, help="https://<api>/channels/telegram/webhook")
+    p_telegram.add_argument("--drop-pending-updates", action="store_true",
+                            help="forget updates Telegram queued while no webhook answered")
+    p_telegram.add_argument("--max-connections", type=int, default=40, help="parallel deliveries (1-100, default 40)")
     args = parser.parse_args(argv)
+    if args.command == "telegram-set-webhook":
+        from chalicelib.settings import ConfigurationError
+
+        try:
+            return telegram_set_webhook(args.url, drop_pending=args.drop_pending_updates,
+                                        max_connections=args.max_connections)
+        except UsageError as exc:
+            p_telegram.error(str(exc))
+        except ConfigurationError as exc:
+            p_telegram.error(f"the environment is not set up: {exc}")
+    if args.command == "export-open-data":
+        from chalicelib.settings import ConfigurationError
+
+        try:
+            return export_open_data(args.date)
+        except UsageError as exc:
+            p_open.error(str(exc))
+        except ConfigurationError as exc:
+            p_open.error(f"the environment is not set up for DynamoDB and S3: {exc}")
     if args.command == "export-corrections":
         from chalicelib.settings import ConfigurationError
 

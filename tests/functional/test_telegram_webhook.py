@@ -46,7 +46,12 @@ class StubBotApi:
                 payload = json.loads(self.rfile.read(length) or b"{}")
                 token, _, method = self.path.lstrip("/").partition("/")
                 stub.calls.append((method, token, payload))
-                body = json.dumps({"ok": True, "result": {"message_id": len(stub.calls)}}).encode()
+                result = {"message_id": len(stub.calls)}
+                if method == "getWebhookInfo":
+                    hooks = [p for m, _, p in stub.calls if m == "setWebhook"]
+                    result = {"url": hooks[-1]["url"] if hooks else "", "pending_update_count": 3,
+                              "allowed_updates": hooks[-1]["allowed_updates"] if hooks else []}
+                body = json.dumps({"ok": True, "result": result}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -233,3 +238,29 @@ def test_outlet_cards_carry_the_deep_link_only_when_the_bot_is_named(aws, demo, 
     use_container(replace(base, settings=replace(base.settings, telegram_bot_username="qalqan_test_bot")))
     card = json.loads(client.http.get(f"/outlets/{code}").body)
     assert card["telegram_url"] == f"https://t.me/qalqan_test_bot?start={code}"
+
+
+# --- the admin command ----------------------------------------------------------------------------------
+def test_the_admin_command_sets_the_webhook_with_the_secret_token_and_prints_neither_secret(bot_api):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET_TOKEN,
+           "TELEGRAM_API_BASE_URL": bot_api.url}
+    url = "https://api.dev.qalqan.kz/api/channels/telegram/webhook"
+    done = subprocess.run([sys.executable, "-m", "tools.admin", "telegram-set-webhook", "--url", url,
+                           "--drop-pending-updates"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    method, token, payload = bot_api.calls[0]
+    assert (method, token) == ("setWebhook", f"bot{BOT_TOKEN}")
+    assert payload == {"url": url, "secret_token": SECRET_TOKEN, "max_connections": 40,
+                       "allowed_updates": ["message", "callback_query"], "drop_pending_updates": True}
+    assert url in done.stdout and "pending updates: 3" in done.stdout
+    output = done.stdout + done.stderr
+    assert BOT_TOKEN not in output and SECRET_TOKEN not in output
+    refused = subprocess.run([sys.executable, "-m", "tools.admin", "telegram-set-webhook", "--url",
+                              "http://api.dev.qalqan.kz/api/channels/telegram/webhook"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "https" in refused.stderr and len(bot_api.calls) == 2
