@@ -143,3 +143,22 @@ def test_the_resolver_role_reads_one_table_and_nothing_else(packaged):
                for a in _listed(s["Action"]) if a.startswith("dynamodb:")}
     assert {a for a, _ in actions} == {"dynamodb:GetItem"}
     assert all(f"qalqan-{stage}-outlets" in resource for _, resource in actions)
+
+
+def test_what_an_administrator_watches_has_an_alarm_that_tells_someone(packaged):
+    _, template = packaged
+    resources = template["Resources"]
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    watched = {(a["Namespace"], a["MetricName"]) for a in alarms.values()}
+    assert {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"),
+            ("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Latency"), ("AWS/Lambda", "IteratorAge")} <= watched
+    for name, properties in alarms.items():
+        assert properties["AlarmActions"] == [{"Ref": "AlertsTopic"}], name
+    latency = alarms["ApiLatencyAlarm"]
+    assert latency["ExtendedStatistic"] == "p95" and latency["Threshold"] == {"Ref": "ApiLatencyP95Ms"}
+    # Every function the alarms name exists in the template (a renamed function would leave a silent alarm).
+    for properties in alarms.values():
+        for dimension in properties["Dimensions"]:
+            if dimension["Name"] == "FunctionName":
+                assert dimension["Value"]["Ref"] in resources
+    assert resources["AlertsEmailSubscription"]["Condition"] == "HasAlertEmail"
