@@ -1,7 +1,7 @@
 """Qalqan's Chalice app: builds `app`, registers the rooms by audience, the middleware, the QR resolver,
 the scheduled deadline sweep and the reactions on the complaints table's stream. Nothing else lives here."""
 from aws_lambda_powertools import Logger
-from chalice import Chalice, Rate
+from chalice import Chalice, Cron, Rate
 
 from chalicelib.api.admin import admin_api
 from chalicelib.api.agency import agency_api
@@ -55,6 +55,18 @@ def deadline_sweep(event):
                                          "agency_overdue": report.agency_overdue})
     return {"checked": report.checked, "business_overdue": report.business_overdue,
             "agency_overdue": report.agency_overdue}
+
+
+# 01:30 in Kazakhstan (UTC+5): yesterday is over there, and the night is quiet.
+@app.schedule(Cron(30, 20, "*", "*", "?", "*"), name="open_data_export")
+def open_data_export(event):
+    """The daily open-data export (docs/open-data.md): yesterday's files and the refresh window's."""
+    from chalicelib.services.open_data import run_nightly
+
+    done = run_nightly(c=container())
+    logger.info("open data export", extra={"days": len(done), "rows": sum(d.rows for d in done),
+                                           "with_text": sum(d.with_text for d in done)})
+    return {"days": len(done), "rows": sum(d.rows for d in done)}
 
 
 @app.on_dynamodb_record(stream_arn=settings.complaints_stream_arn, batch_size=100, starting_position="TRIM_HORIZON",

@@ -45,6 +45,16 @@ ERRORS = {
         "ru": "Продавец с таким БИН/ИИН не зарегистрирован.",
         "en": "No seller with this BIN/IIN is registered.",
     },
+    "open_data_file_not_found": {
+        "kk": "Мұндай атаулы ашық деректер файлы жоқ.",
+        "ru": "Файла открытых данных с таким именем нет.",
+        "en": "No open-data file has this name.",
+    },
+    "open_data_unavailable": {
+        "kk": "Бұл орнатуда ашық деректер қолжетімсіз.",
+        "ru": "Открытые данные на этой установке недоступны.",
+        "en": "The open data is not available on this installation.",
+    },
     "idempotency_key_reused": {
         "kk": "Бұл сұрау кілті басқа сұрауға қолданылған.",
         "ru": "Этот ключ запроса уже использован для другого запроса.",
@@ -483,3 +493,63 @@ TEXTS = {
     "sticker.code": {"kk": "Код", "ru": "Код", "en": "Code"},
     "sticker.type_code": {"kk": "Кодты енгізіңіз", "ru": "Введите код", "en": "Enter the code"},
 }
+
+# --- Open311 (chalicelib/api/open311.py) and Web Push (chalicelib/api/push.py) -------------------------------
+ERRORS.update({
+    "malformed_body": {
+        "kk": "Сұрау денесін оқу мүмкін емес: UTF-8 форма (name=value&...) немесе JSON жіберіңіз.",
+        "ru": "Тело запроса не читается: отправьте форму UTF-8 (name=value&...) или JSON.",
+        "en": "The request body cannot be read: send a UTF-8 form (name=value&...) or JSON.",
+    },
+    "push_unavailable": {
+        "kk": "Бұл орнатуда push-хабарламалар бапталмаған.",
+        "ru": "Push-уведомления на этой установке не настроены.",
+        "en": "Push notifications are not configured on this installation.",
+    },
+    "too_many_subscriptions": {
+        "kk": "Бұл шағымға тым көп құрылғы жазылған. Біреуінен жазылымды алып тастаңыз.",
+        "ru": "На эту жалобу подписано слишком много устройств. Отпишите одно из них.",
+        "en": "Too many devices follow this complaint. Unsubscribe one of them first.",
+    },
+})
+FIELDS.update({
+    "repeated": {"kk": "Бір рет беріңіз.", "ru": "Укажите один раз.", "en": "Give it once."},
+    "unknown_service": {
+        "kk": "Белгісіз қызмет коды.", "ru": "Неизвестный код услуги.", "en": "Unknown service code.",
+    },
+    "unknown_status": {
+        "kk": "open немесе closed болуы керек.", "ru": "Должно быть open или closed.", "en": "Must be open or closed.",
+    },
+    "invalid_datetime": {
+        "kk": "W3C форматындағы күн мен уақыт керек, мысалы 2026-11-01T00:00:00Z.",
+        "ru": "Нужны дата и время в формате W3C, например 2026-11-01T00:00:00Z.",
+        "en": "A W3C date-time such as 2026-11-01T00:00:00Z.",
+    },
+    "before_start": {
+        "kk": "end_date start_date-тен бұрын.", "ru": "end_date раньше start_date.",
+        "en": "end_date is before start_date.",
+    },
+    "range_too_long": {
+        "kk": "Аралық 90 күннен аспауы керек.", "ru": "Диапазон не может превышать 90 дней.",
+        "en": "A range may span at most 90 days.",
+    },
+    "conflict": {
+        "kk": "attribute[outlet_code] мәнінен өзгеше: стикер кодын бір рет беріңіз.",
+        "ru": "Отличается от attribute[outlet_code]: укажите код с наклейки один раз.",
+        "en": "Differs from attribute[outlet_code]: give the sticker's code once.",
+    },
+    "unsupported": {
+        "kk": "Бұл мән әзірге қабылданбайды.", "ru": "Это значение пока не принимается.",
+        "en": "This value is not accepted yet.",
+    },
+    "push_endpoint_refused": {
+        "kk": "Бұл push-сервистің мекенжайы қабылданбайды (тек белгілі push-сервистердің https мекенжайлары).",
+        "ru": "Этот адрес push-сервиса не принимается (только https-адреса известных push-сервисов).",
+        "en": "This push service address is not accepted (only https addresses of known push services).",
+    },
+    "invalid_push_key": {
+        "kk": "Жазылым кілті жарамсыз (браузер берген p256dh және auth мәндері керек).",
+        "ru": "Неверный ключ подписки (нужны p256dh и auth, выданные браузером).",
+        "en": "Invalid subscription key (the p256dh and auth the browser gave are needed).",
+    },
+})

@@ -70,6 +70,12 @@ def _counts(complaint: Complaint) -> dict[str, int]:
     }
 
 
+def complaint_counts(complaint: Complaint) -> dict[str, int]:
+    """The counters one complaint in its current state adds to every subject it counts for (the sector
+    items of chalicelib/services/transparency.py use the same)."""
+    return _counts(complaint)
+
+
 def _subjects(complaint: Complaint) -> dict[str, dict]:
     """The subjects a complaint counts for, with the descriptive attributes each item carries."""
     business = {"kind": "business"}
