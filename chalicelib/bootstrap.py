@@ -16,6 +16,7 @@ from chalicelib.services.ports import (
     ApiKeyRepository, BusinessRepository, ChannelDirectory, Clock, ComplaintRepository, ContactVault, CounterStore,
     Notifier, OutletRepository, ParkingLot, ReactionLedger, RoutingExampleRepository,
 )
+from chalicelib.services.ports import PushSubscriptions
 from chalicelib.settings import Settings, get_settings
 
 
@@ -44,6 +45,8 @@ class Container:
     notifier: Notifier | None = None
     channels: ChannelDirectory | None = None
     parking: ParkingLot | None = None
+    # Web Push subscriptions, on the contact vault's side (chalicelib/adapters/webpush.py).
+    push_subscriptions: PushSubscriptions | None = None
     # The open data (chalicelib/services/open_data.py): its rows and file index, and the bucket (None: no
     # OPEN_DATA_BUCKET, so no export).
     open_data: object | None = None
@@ -106,6 +109,7 @@ def container() -> Container:
             contacts=DynamoContactVault(), routing_examples=DynamoRoutingExamples(),
             counters=DynamoCounters(), ledger=DynamoLedger(), notifier=_Lazy(lambda: _notifier(settings)),
             channels=DynamoChannels(), parking=_Lazy(lambda: _parking(settings)),
+            push_subscriptions=_push_subscriptions(),
             open_data=_Lazy(_open_data),
             objects=_Lazy(lambda: _objects(settings)) if settings.open_data_bucket else None,
             telegram=_Lazy(lambda: _telegram(settings)) if settings.telegram_configured else None,
@@ -146,6 +150,12 @@ def _objects(settings: Settings):
     from chalicelib.adapters.open_data import S3Objects
 
     return S3Objects(settings.open_data_bucket, settings.aws_region)
+
+
+def _push_subscriptions():
+    from chalicelib.adapters.webpush import VaultPushSubscriptions
+
+    return VaultPushSubscriptions()
 
 
 def _parking(settings: Settings):

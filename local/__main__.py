@@ -45,9 +45,24 @@ def configure_environment(port: int, moto_endpoint: str, vault_endpoint: str) ->
                        "TELEGRAM_SECRET_TOKEN": secrets.token_urlsafe(24)})
     os.environ.pop("TELEGRAM_BOT_TOKEN_PARAMETER", None)
     os.environ.pop("TELEGRAM_SECRET_TOKEN_PARAMETER", None)
+    # Web Push against the fake push service (local/push.py): a VAPID key new on every run (push
+    # subscriptions live in memory like everything else), and this server's fake endpoints allowed.
+    os.environ.update({"VAPID_PRIVATE_KEY": local_vapid_key(), "VAPID_SUBJECT": "mailto:push@qalqan.local",
+                       "PUSH_ENDPOINT_PREFIXES": f"http://127.0.0.1:{port}/_local/push/"})
+    os.environ.pop("VAPID_PRIVATE_KEY_PARAMETER", None)
     # Writes and reads share one process and moto has no index lag: a short settle keeps queues snappy.
     os.environ.setdefault("QUEUE_SETTLE_SECONDS", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def local_vapid_key() -> str:
+    """A fresh VAPID private key, base64url raw (the form VAPID_PRIVATE_KEY takes)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
 
 
 TOPIC_NAME = "qalqan-local-notifications"
@@ -69,6 +84,34 @@ def create_messaging() -> dict:
     names = {"NOTIFICATIONS_TOPIC_ARN": topic, "PARKED_QUEUE_URL": queue, "EMAIL_SENDER": EMAIL_SENDER}
     os.environ.update(names)
     return names
+
+
+OPEN_DATA_BUCKET = "qalqan-local-open-data"
+OPEN_DATA_EVERY_SECONDS = 600.0  # the nightly export, every ten minutes here, so GET /open-data/ has files to list
+
+
+def create_open_data_bucket() -> None:
+    """The open data's bucket in moto, named before the app is imported (settings are read once)."""
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket=OPEN_DATA_BUCKET,
+                                     CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
+    os.environ["OPEN_DATA_BUCKET"] = OPEN_DATA_BUCKET
+
+
+def export_open_data_every(seconds: float, stop: threading.Event, *, first_after: float = 20.0) -> None:
+    """What the scheduled `open_data_export` function does in AWS once a night (`chalice local` runs no
+    schedules). The first run waits for the pump to react to the seeded complaints."""
+    from chalicelib.bootstrap import container
+    from chalicelib.services.open_data import run_nightly
+
+    wait = first_after
+    while not stop.wait(wait):
+        wait = seconds
+        try:
+            run_nightly(c=container())
+        except Exception as exc:  # retried next time; the server keeps serving
+            print(f"open data export failed: {exc.__class__.__name__}", file=sys.stderr, flush=True)
 
 
 def start_pump(c, stop: threading.Event):
@@ -151,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--demo-file", default=str(ROOT / ".local" / "demo.json"))
+    # `make run` asks for a few thousand; the test stacks start without (their tests make their own data).
+    parser.add_argument("--history", type=int, default=int(os.environ.get("QALQAN_DEMO_HISTORY", "0")),
+                        metavar="N", help="seed N synthetic complaints over three months into the analytics")
     args = parser.parse_args(argv)
     started = time.monotonic()
 
@@ -164,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_environment(args.port, endpoint, vault_url)
     messaging = create_messaging()
+    create_open_data_bucket()
     sys.path.insert(0, str(ROOT))
     from local.server import LocalApi, build_server  # imports app: only after the environment is set
     from chalicelib.adapters.tables import create_tables
@@ -182,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     create_tables()
     demo = seed_demo(container())
+    if args.history > 0:
+        from local.seed import seed_history
+
+        history = seed_history(container(), complaints=args.history)
+        print(f"demo history: {history['complaints']} complaints in the analytics ({history['items']} items, "
+              f"{history['seconds']}s)", flush=True)
     base = f"http://127.0.0.1:{args.port}"
     # dynamodb_endpoint: so the admin CLI (create-key, revoke-key) can reach this stack's in-memory tables.
     # vault_endpoint: the contact vault's own store (CONTACT_VAULT_ENDPOINT), apart from dynamodb_endpoint.
@@ -204,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     # What would be sent is sent to moto and listed in the outbox; the pump then reacts like Lambda.
     local_api.outbox = install(container()).outbox
+    from local.push import FakePushService
+
+    server.push_service = FakePushService(local_api.outbox)  # pushes arrive there, decrypted, into the outbox
     install_fake_bot(container(), local_api.outbox)  # what the bot sends goes to the outbox too
     local_api.pump, pump_thread = start_pump(container(), stop)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
@@ -212,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ready in {time.monotonic() - started:.1f}s  form {base}/  api {base}/health  "
           f"sticker {base}/q/{first}  outbox {base}/_local/outbox  demo {demo_file}", flush=True)
     print(f"  example form link: {base}/?o={first}&ch=qr", flush=True)
+    print(f"  analytics console: {base}/analytics.html (the analyst key in {demo_file})", flush=True)
     print(f"  consoles: agency {base}/agency.html  business {base}/business.html  "
           f"(demo keys for every agency and business in {demo_file})", flush=True)
     print(f"  dynamodb {endpoint}  contact vault {vault_url} (its own store: names, phones, emails only there)",
@@ -222,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     sweeper = threading.Thread(target=sweep_every, args=(60.0, stop), name="deadline-sweep", daemon=True)
     sweeper.start()
+    threading.Thread(target=export_open_data_every, args=(OPEN_DATA_EVERY_SECONDS, stop), name="open-data",
+                     daemon=True).start()
     # Wake up twice a second: a SIGTERM delivered to another thread (the pump, the HTTP workers) sets only
     # a flag that the main thread notices when it runs, and an untimed wait would never run it.
     while not stop.wait(timeout=0.5):

@@ -64,6 +64,8 @@ class RecordingNotifier:
     def send(self, message) -> None:
         if message.channel not in ("webhook", "telegram"):
             self.inner.send(message)
+        if message.channel == "webpush":
+            return  # the fake push service (local/push.py) records each device's push, decrypted, itself
         line = self.line(message)
         if message.channel == "telegram":
             # The fake Bot API (local/telegram.py): what the chat would read is the point of the line.

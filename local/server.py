@@ -26,14 +26,19 @@ from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-_COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
+_COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml", "application/manifest+json")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-          ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json"}
+          ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json",
+          ".webmanifest": "application/manifest+json", ".png": "image/png"}
 
 # The pages load only their own scripts and stylesheets and call the API on the same origin; the
 # favicon is an empty data: URL (so browsers don't request /favicon.ico). Nothing may frame them.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# The consumer app's service worker (web/sw.js) takes its policy from its own response: it fetches the pages,
+# their files and the catalogue to keep them for offline use, and names its notifications' icon; nothing else.
+WORKER_CSP = "default-src 'none'; connect-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+WORKER_PATHS = {"sw.js"}
 # The resolver's help page is one self-contained document: an inline stylesheet, no script at all.
 RESOLVER_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
                 "form-action 'self'; frame-ancestors 'none'")
@@ -285,12 +290,33 @@ class QalqanHandler(ChaliceRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/q" or parts.path.startswith("/q/"):
             return self._resolver(parts)
+        push_service = getattr(self.server, "push_service", None)
+        if push_service is not None and parts.path.startswith("/_local/push/"):
+            return self._push(push_service, parts)
         local_api = getattr(self.server, "local_api", None)
         if local_api is not None and (parts.path == "/_local" or parts.path.startswith("/_local/")):
             return self._local(local_api, parts)
         if self.command in ("GET", "HEAD") and self._static(parts.path):
             return None
         return super()._generic_handle()
+
+    def _push(self, push_service, parts) -> None:
+        """The fake Web Push service (local/push.py): subscribe, drop a subscription, receive a push."""
+        from local.push import ENDPOINT_PATH, SUBSCRIPTIONS_PATH
+
+        headers, body = self._parse_payload()
+        path, method = parts.path, self.command
+        if path == SUBSCRIPTIONS_PATH and method == "POST":
+            status, out = 201, push_service.subscribe(f"http://127.0.0.1:{self.server.server_address[1]}")
+        elif path.startswith(SUBSCRIPTIONS_PATH + "/") and method == "DELETE":
+            found = push_service.drop(path[len(SUBSCRIPTIONS_PATH) + 1:])
+            status, out = (204, None) if found else (404, _local_error("not_found", "No such subscription."))
+        elif not path.startswith(SUBSCRIPTIONS_PATH) and method == "POST":
+            status, out = push_service.deliver(path[len(ENDPOINT_PATH):], headers, body or b"")
+        else:
+            status, out = 405, _local_error("method_not_allowed", "POST a subscription or a push; DELETE a subscription.")
+        self._send_http_response(status, {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                                 "" if out is None else json.dumps(out, ensure_ascii=False))
 
     def _resolver(self, parts) -> None:
         headers, _ = self._parse_payload()
@@ -316,7 +342,10 @@ class QalqanHandler(ChaliceRequestHandler):
         except (OSError, ValueError):  # NUL bytes, names too long: not a file we serve
             return False
         content_type = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        self._send_http_response(200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, body)
+        headers = {"Content-Type": content_type, "Cache-Control": "no-cache"}
+        if relative in WORKER_PATHS:  # else a script gets RESOURCE_CSP, whose connect-src 'none' would stop the worker
+            headers["Content-Security-Policy"] = WORKER_CSP
+        self._send_http_response(200, headers, body)
         return True
 
     def _send_http_response_with_body(self, code, headers, body) -> None:

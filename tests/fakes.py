@@ -345,3 +345,33 @@ class FakeBotApi:
 
     def messages(self, chat_id=None):
         return [s for s in self.sent if s[0] == "message" and (chat_id is None or s[1] == chat_id)]
+
+
+class FakePushSubscriptions:
+    """PushSubscriptions in memory, with the same outcomes as the vault adapter (created/updated/exists/full)."""
+
+    def __init__(self) -> None:
+        self.items = {}
+
+    def add(self, ref, subscription, *, limit, at):
+        from dataclasses import replace as _replace
+
+        held = self.items.setdefault(ref, {})
+        stored = _replace(subscription, at=at)
+        current = held.get(subscription.id)
+        if current is None:
+            if len(held) >= limit:
+                return "full"
+            held[subscription.id] = stored
+            return "created"
+        same = all(getattr(current, k) == getattr(subscription, k) for k in ("endpoint", "p256dh", "auth", "lang"))
+        if same:
+            return "exists"
+        held[subscription.id] = stored
+        return "updated"
+
+    def remove(self, ref, subscription_id):
+        return self.items.get(ref, {}).pop(subscription_id, None) is not None
+
+    def list(self, ref):
+        return [self.items[ref][k] for k in sorted(self.items.get(ref, {}))]

@@ -84,6 +84,7 @@ class AwsNotifier:
     def send(self, message: Message) -> None:
         senders = {"sns": self._topic, "sms": self._sms, "email": self._email, "webhook": self._webhook,
                    "telegram": self._telegram}
+        senders["webpush"] = self._webpush
         sender = senders.get(message.channel)
         if sender is None:
             raise DeliveryFailed(f"unknown channel {message.channel!r}", transient=False)
@@ -172,6 +173,15 @@ class AwsNotifier:
                    Destination={"ToAddresses": [message.to]},
                    Message={"Subject": {"Data": message.subject or message.template, "Charset": "UTF-8"},
                             "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}}})
+
+    # --- web push (chalicelib/adapters/webpush.py) -------------------------------------------------------
+    def _webpush(self, message: Message) -> None:
+        sender = self._clients.get("webpush")
+        if sender is None:
+            from chalicelib.adapters.webpush import VaultPushSubscriptions, WebPushSender
+
+            sender = self._clients["webpush"] = WebPushSender(self._settings, VaultPushSubscriptions())
+        sender.send(message)
 
     # --- webhooks ----------------------------------------------------------------------------------------
     def _webhook(self, message: Message) -> None:

@@ -197,3 +197,25 @@ class ObjectStore(Protocol):
     def put(self, key: str, body: bytes, *, content_type: str) -> None: ...
     def url(self, key: str, *, expires_seconds: int, filename: str) -> str:
         """A time-limited link a browser can download `key` from."""
+
+
+# --- Web Push (chalicelib/services/push.py) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class PushSubscription:
+    """One device's Web Push subscription to one complaint (personal data: the endpoint reaches a device)."""
+    id: str                    # derived from the endpoint: the same subscription twice is one
+    endpoint: str = field(repr=False)
+    p256dh: str = field(repr=False)
+    auth: str = field(repr=False)
+    lang: str = "ru"
+    at: datetime | None = None
+
+
+class PushSubscriptions(Protocol):
+    """Subscriptions by a pseudonymous reference (one per complaint), kept on the contact vault's side."""
+    def add(self, ref: str, subscription: PushSubscription, *, limit: int, at: datetime) -> str:
+        """"created", "updated" (same endpoint, new keys or language), "exists" (nothing changed), or "full"
+        (nothing stored: `ref` already holds `limit` other subscriptions)."""
+    def remove(self, ref: str, subscription_id: str) -> bool:
+        """False if there was no such subscription."""
+    def list(self, ref: str) -> list[PushSubscription]: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from chalicelib.domain import complaint as ev
-from chalicelib.services import analytics, notifications, open_data, ratings, transparency
+from chalicelib.services import analytics, notifications, open_data, push, ratings, transparency
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ BUSINESS_WEBHOOK = Reaction("business_webhook", notifications.business_webhook, 
 BUSINESS_EMAIL = Reaction("business_email", notifications.business_email, "message")
 CONSUMER = Reaction("consumer", notifications.consumer, "message")
 CONSUMER_TELEGRAM = Reaction("consumer_telegram", notifications.consumer_telegram, "message")
+CONSUMER_WEBPUSH = Reaction("consumer_webpush", push.status_push, "message")
 SECONDARY_TOPIC = Reaction("secondary_agency_topic", notifications.secondary_agency_topic, "message")
 SECONDARY_WEBHOOK = Reaction("secondary_agency_webhook", notifications.secondary_agency_webhook, "message")
 
@@ -41,14 +42,14 @@ REGISTRY: dict[type, tuple[Reaction, ...]] = {
     ev.ComplaintSubmitted: (BUSINESS_TOPIC, BUSINESS_WEBHOOK, BUSINESS_EMAIL, CONSUMER, SECONDARY_TOPIC,
                             SECONDARY_WEBHOOK),
     ev.ComplaintRouted: (AGENCY_TOPIC, AGENCY_WEBHOOK),
-    ev.ComplaintRerouted: (AGENCY_TOPIC, AGENCY_WEBHOOK, CONSUMER, CONSUMER_TELEGRAM),
-    ev.BusinessResponded: (CONSUMER, CONSUMER_TELEGRAM),
+    ev.ComplaintRerouted: (AGENCY_TOPIC, AGENCY_WEBHOOK, CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
+    ev.BusinessResponded: (CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
     ev.ConsumerAccepted: (),
-    ev.ComplaintSettled: (CONSUMER, CONSUMER_TELEGRAM),
-    ev.ConsumerRejected: (CONSUMER, CONSUMER_TELEGRAM),
-    ev.ComplaintTakenInReview: (CONSUMER, CONSUMER_TELEGRAM),
-    ev.ComplaintResolved: (CONSUMER, CONSUMER_TELEGRAM),
-    ev.ComplaintRejected: (CONSUMER, CONSUMER_TELEGRAM),
+    ev.ComplaintSettled: (CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
+    ev.ConsumerRejected: (CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
+    ev.ComplaintTakenInReview: (CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
+    ev.ComplaintResolved: (CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
+    ev.ComplaintRejected: (CONSUMER, CONSUMER_TELEGRAM, CONSUMER_WEBPUSH),
     ev.DeadlineMissed: (),  # visible in the consoles and counted by the analytics (via ComplaintChanged)
 }
 
