@@ -158,7 +158,10 @@ ISSUED_KEY = {"type": "object", "properties": {
     "regions": {"type": "array", "items": {"type": "string"}}, "bin": {"type": ["string", "null"]},
     "label": {"type": "string"}, "expires_at": {"type": ["string", "null"], "format": "date-time"}}}
 OUTLET_PUBLIC = {"allOf": [{"$ref": "#/components/schemas/OutletCard"}, {"type": "object", "properties": {
-    "rating": {"$ref": "#/components/schemas/OutletRating"}}}]}
+    "rating": {"$ref": "#/components/schemas/OutletRating"},
+    "telegram_url": {"type": "string", "format": "uri",
+                     "description": "https://t.me/<bot>?start=<code>: the same complaint in the Telegram bot "
+                                    "(present only where the bot is configured, docs/telegram.md)"}}}]}
 
 
 def _component(value_name: str, value_note: str) -> dict:
@@ -412,6 +415,20 @@ def build() -> dict:
             "The consumer accepts or rejects the seller's offer, once, with 1-5 stars (accepted: settled)",
             ok("ComplaintStatus"), errors=(400, 404, 409, 413, 422), body="FeedbackIn",
             params=[CID, _query("token", "Tracking token (or send the X-Tracking-Token header)"), TOKEN_HEADER])},
+        "/channels/telegram/webhook": {"post": _op(
+            "Telegram's webhook (Bot API updates; docs/telegram.md). Authenticated by the secret token given to "
+            "setWebhook, in X-Telegram-Bot-Api-Secret-Token. Every readable update is answered 200, handled or "
+            "ignored; a re-sent update_id is acknowledged and not processed again",
+            plain("{\"ok\": true, \"status\": \"handled\" | \"duplicate\" | \"busy\" | \"ignored\"}"),
+            errors=((400, "Not JSON, or no integer update_id (invalid_update)"),
+                    (401, "No X-Telegram-Bot-Api-Secret-Token (missing_secret_token)"),
+                    (403, "A wrong secret token (invalid_secret_token)"),
+                    (404, "The bot is not configured on this stage (telegram_unavailable)"), 413),
+            body={"type": "object", "required": ["update_id"],
+                  "description": "A Telegram Update (message or callback_query), as the Bot API sends it"},
+            params=[{"name": "X-Telegram-Bot-Api-Secret-Token", "in": "header", "required": True,
+                     "schema": {"type": "string"}, "description": "the secret_token given to setWebhook"}],
+            tag="channels")},
         "/agency/channels": {
             "get": _op("The caller's agency's notification channels (the signing secret is never shown)",
                        ok("Channels"), errors=(401, 403), role="agency"),
