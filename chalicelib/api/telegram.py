@@ -59,7 +59,7 @@ def submit_conversation(conv, c):
     contact = Contact(name=conv.contact_name, phone=conv.contact_phone) if conv.contact_phone else None
     command = SubmitComplaint(text=conv.text, channel="telegram", outlet_code=conv.outlet_code, business=business,
                               category=conv.category, language=conv.lang, contact=contact,
-                              idempotency_key=conv.idempotency_key)
+                              publish_consent=conv.publish_consent, idempotency_key=conv.idempotency_key)
     return submit_complaint(command, outlets=c.outlets, businesses=c.businesses, complaints=c.complaints,
                             contacts=c.contacts, catalog=c.catalog, rules=c.rules, routing_rules=c.routing_rules,
                             secret=c.settings.secret, clock=c.clock, model=c.routing_model())

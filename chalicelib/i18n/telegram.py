@@ -123,10 +123,25 @@ TEXTS = {
         "ru": "Хорошо, без номера.",
         "en": "All right, without a number.",
     },
+    "ask_publish": {
+        "kk": ("Шағымыңыздың мәтінін ашық деректерде, жеке деректеріңізсіз жариялауға бола ма? Бұл басқа "
+               "тұтынушыларға сатушыны бағалауға көмектеседі. Шағымды қарауға әсер етпейді."),
+        "ru": ("Можно ли опубликовать текст вашей жалобы в открытых данных, без ваших личных данных? Это помогает "
+               "другим покупателям оценить продавца. На рассмотрение жалобы это не влияет."),
+        "en": ("May the text of your complaint be published in the open data, without your personal data? It helps "
+               "other buyers judge the seller. It does not change how the complaint is handled."),
+    },
+    "publish_yes_button": {"kk": "Иә, болады", "ru": "Да, можно", "en": "Yes, publish it"},
+    "publish_no_button": {"kk": "Жоқ", "ru": "Нет", "en": "No"},
+    "yes": {"kk": "иә", "ru": "да", "en": "yes"},
+    "no": {"kk": "жоқ", "ru": "нет", "en": "no"},
     "summary": {
-        "kk": "Тексеріңіз:\nСатушы: {seller}\nНе болды: {text}\nОрган: {agency}\nБайланыс: {contact}\n\nЖіберейін бе?",
-        "ru": "Проверьте:\nПродавец: {seller}\nЧто случилось: {text}\nОрган: {agency}\nКонтакт: {contact}\n\nОтправить?",
-        "en": "Please check:\nSeller: {seller}\nWhat happened: {text}\nAgency: {agency}\nContact: {contact}\n\nSend it?",
+        "kk": ("Тексеріңіз:\nСатушы: {seller}\nНе болды: {text}\nОрган: {agency}\nБайланыс: {contact}\n"
+               "Мәтінді жариялау: {published}\n\nЖіберейін бе?"),
+        "ru": ("Проверьте:\nПродавец: {seller}\nЧто случилось: {text}\nОрган: {agency}\nКонтакт: {contact}\n"
+               "Публикация текста: {published}\n\nОтправить?"),
+        "en": ("Please check:\nSeller: {seller}\nWhat happened: {text}\nAgency: {agency}\nContact: {contact}\n"
+               "Publish the text: {published}\n\nSend it?"),
     },
     "anonymous": {
         "kk": "жоқ (анонимді)",

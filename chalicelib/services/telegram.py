@@ -134,7 +134,7 @@ def _private(chat) -> bool:
 @dataclass(frozen=True)
 class Conversation:
     """Where one chat's complaint stands. `step`: "seller" (asking for a code or BIN), "text", "category",
-    "contact", "confirm", "done". `nonce` names this conversation: buttons carry it (a button from an older
+    "contact", "publish", "confirm", "done". `nonce` names this conversation: buttons carry it (a button from an older
     one is refused) and the complaint's Idempotency-Key is made of it."""
     nonce: str
     lang: str
@@ -149,6 +149,7 @@ class Conversation:
     secondary: tuple[str, ...] = ()
     contact_name: str | None = None
     contact_phone: str | None = None    # E.164
+    publish_consent: bool = False       # the text may go to the open data, without personal data
     complaint_id: str | None = None
 
     def to_dict(self) -> dict:
@@ -213,10 +214,10 @@ def step(conv: Conversation | None, msg: Incoming, desk: Desk, *, new_nonce: Cal
     if conv is None or conv.step == "done":
         conv = Conversation(nonce=new_nonce(), lang=msg.lang, step="seller")
         if msg.kind != "text":
-            return Outcome(conv, (Reply(t("ask_seller", conv.lang)),))
+            return Outcome(conv, (Reply(t("photo_unsupported" if msg.kind == "photo" else "ask_seller", conv.lang)),))
         return _seller_from(conv, msg.text, desk, unreadable=())
     handler = {"seller": _seller, "text": _text, "category": _category_typed, "contact": _contact,
-               "confirm": _confirm_typed}[conv.step]
+               "publish": _publish_typed, "confirm": _confirm_typed}[conv.step]
     return handler(conv, msg, desk)
 
 
@@ -345,12 +346,24 @@ def _contact(conv: Conversation, msg: Incoming, desk: Desk) -> Outcome:
         phone = normalise_phone(msg.phone or "")
         if phone is None:
             return Outcome(conv, (Reply(t("contact_not_kz", lang)), _contact_question(conv)))
-        conv = replace(conv, step="confirm", contact_phone=phone, contact_name=(msg.contact_name or "")[:200] or None)
-        return Outcome(conv, (Reply(t("contact_received", lang), {"remove_keyboard": True}), _summary(conv, desk)))
+        conv = replace(conv, step="publish", contact_phone=phone, contact_name=(msg.contact_name or "")[:200] or None)
+        return Outcome(conv, (Reply(t("contact_received", lang), {"remove_keyboard": True}), _publish_question(conv)))
     if msg.kind == "text" and msg.text.strip() in {t("skip_button", code) for code in LANGUAGES} | {"/skip"}:
-        conv = replace(conv, step="confirm", contact_phone=None, contact_name=None)
-        return Outcome(conv, (Reply(t("contact_skipped", lang), {"remove_keyboard": True}), _summary(conv, desk)))
+        conv = replace(conv, step="publish", contact_phone=None, contact_name=None)
+        return Outcome(conv, (Reply(t("contact_skipped", lang), {"remove_keyboard": True}), _publish_question(conv)))
     return Outcome(conv, (_contact_question(conv),))
+
+
+def _publish_question(conv: Conversation) -> Reply:
+    """The open-data consent, as the form asks it (contract: "publish_consent", default no)."""
+    lang = conv.lang
+    buttons = [[{"text": t("publish_yes_button", lang), "callback_data": f"pub:{conv.nonce}:1"},
+                {"text": t("publish_no_button", lang), "callback_data": f"pub:{conv.nonce}:0"}]]
+    return Reply(t("ask_publish", lang), {"inline_keyboard": buttons})
+
+
+def _publish_typed(conv: Conversation, msg: Incoming, desk: Desk) -> Outcome:
+    return Outcome(conv, (_publish_question(conv),))
 
 
 def masked_phone(phone: str) -> str:
@@ -364,7 +377,7 @@ def _summary(conv: Conversation, desk: Desk) -> Reply:
         text = text[:SUMMARY_TEXT_MAX].rstrip() + "…"
     contact = masked_phone(conv.contact_phone) if conv.contact_phone else t("anonymous", lang)
     body = t("summary", lang, seller=conv.seller, text=text, agency=_agency(desk, conv.agency_id, lang),
-             contact=contact)
+             contact=contact, published=t("yes" if conv.publish_consent else "no", lang))
     buttons = [[{"text": t("send_button", lang), "callback_data": f"send:{conv.nonce}"},
                 {"text": t("cancel_button", lang), "callback_data": f"cancel:{conv.nonce}"}]]
     return Reply(body, {"inline_keyboard": buttons})
@@ -384,8 +397,11 @@ def _callback(conv: Conversation, msg: Incoming, desk: Desk) -> Outcome:
         return Outcome(conv, (), toast=t("already_sent", lang, id=conv.complaint_id, link="").strip())
     if action == "send" and conv.step == "confirm":
         return Outcome(conv, (), submit=True)
-    if action == "cancel" and conv.step in ("category", "contact", "confirm"):
+    if action == "cancel" and conv.step in ("category", "contact", "publish", "confirm"):
         return Outcome(None, (Reply(t("cancelled", lang), {"remove_keyboard": True}),), toast=t("cancelled", lang))
+    if action == "pub" and conv.step == "publish" and value in ("0", "1"):
+        conv = replace(conv, step="confirm", publish_consent=value == "1")
+        return Outcome(conv, (_summary(conv, desk),))
     if action == "cat" and conv.step == "category":
         category = value if value in conv.candidates else None
         if value != "-" and category is None:

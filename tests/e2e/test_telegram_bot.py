@@ -68,7 +68,11 @@ def test_a_whole_conversation_ends_in_a_complaint_routed_like_the_form_and_the_a
     skip = next(b["text"] for b in contact_line["buttons"] if not b.get("request_contact"))
     assert send(stack, update("text", 1003, text=skip, **{"from": {"id": CHAT, "is_bot": False,
                                                                   "first_name": "Дмитрий", "language_code": "ru"}})) == 200
+    publish = telegram_lines(stack)[-1]
+    yes = next(b["callback_data"] for b in publish["buttons"] if b["callback_data"].endswith(":1"))
+    assert send(stack, update("callback_send", 1031, data=yes)) == 200
     summary = telegram_lines(stack)[-1]
+    assert "Публикация текста: да" in summary["text"]
     send_button = next(b["callback_data"] for b in summary["buttons"] if b["callback_data"].startswith("send:"))
     confirm = update("callback_send", 1004, data=send_button)
     assert send(stack, confirm) == 200
@@ -79,7 +83,7 @@ def test_a_whole_conversation_ends_in_a_complaint_routed_like_the_form_and_the_a
     complaint_id, token = re.search(r"track\.html#id=([^&\s]+)&token=(\S+)", final[0]["text"]).groups()
     status, tracked = stack.json("GET", f"/complaints/{complaint_id}", headers={"X-Tracking-Token": token})
     assert status == 200 and tracked["agency"]["id"] == preview["agency"]["id"]
-    assert tracked["outlet"]["code"] == outlet["code"]
+    assert tracked["outlet"]["code"] == outlet["code"] and tracked["publish_consent"] is True
 
     # the agency takes the case; the pump runs the reactions; the chat hears about it
     key = stack.demo["keys"]["agencies"][tracked["agency"]["id"]]

@@ -24,7 +24,7 @@ import pytest
 
 CHALICE = Path(__file__).resolve().parents[2] / ".chalice"
 STAGES = ("dev", "prod")
-FUNCTIONS = ("api_handler", "qr_resolver", "reactions", "deadline_sweep")
+FUNCTIONS = ("api_handler", "qr_resolver", "reactions", "deadline_sweep", "open_data_export")
 ACCOUNT = "123456789012"
 SENDER = "no-reply@qalqan.kz"
 SECRET_NAME = "/qalqan/test/secret"
@@ -163,6 +163,8 @@ class Audit:
             yield f"sqs:{op}", f"arn:aws:sqs:{self.region}:{ACCOUNT}:{p['QueueUrl'].rsplit('/', 1)[-1]}", {}
         elif service == "ssm":
             yield f"ssm:{op}", f"arn:aws:ssm:{self.region}:{ACCOUNT}:parameter{p['Name']}", {}
+        elif service == "s3":
+            yield f"s3:{op}", f"arn:aws:s3:::{p['Bucket']}" + (f"/{p['Key']}" if "Key" in p else ""), {}
         else:
             raise AssertionError(f"no IAM mapping for {service}:{op}: add one before granting it")
 
@@ -227,6 +229,14 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
     settings = replace(settings, telegram_secret_token_parameter=TELEGRAM_SECRET_NAME,
                        telegram_bot_token_parameter=TELEGRAM_TOKEN_NAME, telegram_bot_username="qalqan_test_bot")
 
+    # the open data's bucket (the export writes to it; the API only signs links to it, which calls nothing)
+    from chalicelib.adapters.open_data import S3Objects
+
+    bucket = f"{base.settings.table_prefix}-open-data"
+    boto3.client("s3").create_bucket(Bucket=bucket,
+                                     CreateBucketConfiguration={"LocationConstraint": base.settings.aws_region})
+    settings = replace(settings, open_data_bucket=bucket, open_data_refresh_days=2)
+
     def fresh():
         """A cold container for the next function: its own settings object, so the secret is read again."""
         s = replace(settings)
@@ -236,6 +246,7 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
         notifier._clients["telegram"] = FakeBotApi()  # the chat pushes go nowhere; their table read is audited
         c = replace(base, settings=s, notifier=notifier, parking=SqsParkingLot(parked, s.aws_region),
                     telegram=FakeBotApi())
+        c = replace(c, objects=S3Objects(bucket, s.aws_region))
         use_container(c)
         return c
 
@@ -292,6 +303,9 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
         call("get", f"/analytics/summary?from={day}&to={day}&group_by=agency", key=analyst)
         call("get", f"/admin/businesses/{outlet['business_bin']}/outlets", key=admin)
         call("get", f"/admin/outlets/{outlet['code']}", key=admin)
+        call("get", f"/public/outlets/{outlet['code']}")  # the outlet's public page: its ratings in one batch
+        call("get", f"/public/businesses/{outlet['business_bin']}?limit=5")
+        call("get", "/open-data/")
         call("get", "/open311/v2/requests.json?service_code=expired_food")  # the requested_by_month index
         # a Telegram conversation to the end, then a status change the reactions push to the chat
         tg = {"X-Telegram-Bot-Api-Secret-Token": "t" * 32}
@@ -300,10 +314,11 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
         for number, said in enumerate((f"/start {outlet['code']}", text, "/skip"), start=1):
             call("post", "/channels/telegram/webhook", {"update_id": number, "message": {
                 "message_id": number, "from": sender, "chat": chat, "date": 1764636000, "text": said}}, **tg)
-        nonce = container().telegram.messages()[-1][3]["inline_keyboard"][0][0]["callback_data"]
-        call("post", "/channels/telegram/webhook", {"update_id": 4, "callback_query": {
-            "id": "1", "from": sender, "chat_instance": "1", "data": nonce,
-            "message": {"message_id": 4, "chat": chat, "date": 1764636000, "text": "?"}}}, **tg)
+        for number in (4, 5):  # "publish: yes", then "Send": each the first button of the last message
+            data = container().telegram.messages()[-1][3]["inline_keyboard"][0][0]["callback_data"]
+            call("post", "/channels/telegram/webhook", {"update_id": number, "callback_query": {
+                "id": str(number), "from": sender, "chat_instance": "1", "data": data,
+                "message": {"message_id": number, "chat": chat, "date": 1764636000, "text": "?"}}}, **tg)
         sent = next(p for p in reversed(container().telegram.messages()) if "track.html" in p[2])[2]
         tg_id = sent.split("#id=")[1].split("&")[0]
         call("post", f"/agency/complaints/{tg_id}/status", {"status": "in_review"}, key=akey)
@@ -330,6 +345,13 @@ def _run_everything(a, base, boto3, Client, ComplaintTable, container, use_conta
         later = c.clock.now().replace(year=c.clock.now().year + 1)
         swept = sweep_deadlines(later, complaints=c.complaints, clock=c.clock)
 
+    with a.function("open_data_export"):
+        c = fresh()
+        from chalicelib.services.open_data import run_nightly
+
+        exported = run_nightly(c=c)
+        assert len(exported) == 2
+
     a.statuses, a.resolved, a.records, a.report, a.swept = statuses, resolved, records, report, swept
     return a
 
@@ -338,7 +360,7 @@ def test_the_representative_work_really_happened(audit):
     """The runs the cross-check rests on did what they claim: every request succeeded, the resolver
     redirected, the stream carried the case's records and the reactions and the sweep did their work."""
     failed = [s for s in audit.statuses if not 200 <= s[2] < 300]
-    assert not failed and len(audit.statuses) == 24
+    assert not failed and len(audit.statuses) == 27
     assert [r["statusCode"] for r in audit.resolved][0] == 302
     assert len(audit.records) >= 3 and audit.report.reactions > 0 and audit.report.parked == 0
     assert audit.swept.checked >= 1 and audit.swept.business_overdue + audit.swept.agency_overdue >= 1
@@ -351,6 +373,7 @@ EXPECTED_SERVICES = {
     "qr_resolver": {"dynamodb"},
     "reactions": {"dynamodb", "sns", "ses", "sqs", "ssm"},
     "deadline_sweep": {"dynamodb"},
+    "open_data_export": {"dynamodb", "s3"},
 }
 
 

@@ -160,6 +160,9 @@ def _converse(client, bot_api, code: str) -> dict:
     keyboard = bot_api.messages()[-1]["reply_markup"]["keyboard"]
     assert keyboard[0][0]["request_contact"] is True
     assert call(client, event("contact", update_id=3)).status_code == 200
+    publish = bot_api.messages()[-1]["reply_markup"]["inline_keyboard"][0]
+    no = next(b["callback_data"] for b in publish if b["callback_data"].endswith(":0"))
+    assert call(client, event("callback_send", data=no, update_id=30)).status_code == 200
     buttons = bot_api.messages()[-1]["reply_markup"]["inline_keyboard"][0]
     send = next(b["callback_data"] for b in buttons if b["callback_data"].startswith("send:"))
     return event("callback_send", data=send, update_id=4)
@@ -182,7 +185,7 @@ def test_a_whole_conversation_creates_one_complaint_routed_like_the_form(bot, cl
         {"outlet_code": outlet["code"], "text": event("text")["message"]["text"]})).body)
     assert complaint.agency_id == preview["agency"]["id"]
     assert (complaint.channel, complaint.outlet_code, complaint.language) == ("telegram", outlet["code"], "kk")
-    assert complaint.identified is True
+    assert complaint.identified is True and complaint.publish_consent is False
     # the phone is in the vault, the complaint has only a reference
     assert ContactTable.get(complaint.contact_ref).phone == "+77011234567"
     final = bot_api.messages()[-1]["text"]

@@ -172,6 +172,8 @@ def test_a_photo_is_not_decoded_the_bot_asks_for_the_printed_code():
     conv = run(None, event("start_plain"), desk).conversation
     out = run(conv, event("photo"), desk)
     assert out.conversation.step == "seller" and "под QR" in out.replies[0].text
+    first = run(None, event("photo"), desk)  # a photo as the very first message
+    assert first.conversation.step == "seller" and first.replies[0].text == TEXTS["photo_unsupported"]["ru"]
 
 
 def test_the_text_is_checked_like_the_forms_then_the_routing_preview_and_the_contact_question_follow():
@@ -224,24 +226,40 @@ def test_only_the_users_own_kazakhstan_number_is_taken_and_the_summary_masks_it(
     foreign["message"]["contact"]["phone_number"] = "+49 30 901820"
     assert run(conv, foreign, desk).conversation.contact_phone is None
     out = run(conv, event("contact"), desk)
-    assert out.conversation.step == "confirm"
+    assert out.conversation.step == "publish"
     assert (out.conversation.contact_phone, out.conversation.contact_name) == ("+77011234567", "Айгерим С.")
     assert out.replies[0].markup == {"remove_keyboard": True}
-    assert "+7 7** *** ** 67" in out.replies[1].text and "77011234567" not in out.replies[1].text
-    buttons = out.replies[1].markup["inline_keyboard"][0]
+    assert out.replies[1].text == TEXTS["ask_publish"]["kk"]
+    summary = run(out.conversation, event("callback_send", data=f"pub:{conv.nonce}:1"), desk)
+    assert summary.conversation.step == "confirm" and summary.conversation.publish_consent is True
+    text = summary.replies[0].text
+    assert "+7 7** *** ** 67" in text and "77011234567" not in text
+    assert "Мәтінді жариялау: иә" in text
+    buttons = summary.replies[0].markup["inline_keyboard"][0]
     assert [b["callback_data"] for b in buttons] == [f"send:{conv.nonce}", f"cancel:{conv.nonce}"]
 
 
-def test_skipping_the_contact_leads_to_an_anonymous_summary():
+def _at_confirm(desk, publish="0"):
+    conv = run(_at_contact(desk), event("text", text="/skip"), desk).conversation
+    return run(conv, event("callback_send", data=f"pub:{conv.nonce}:{publish}"), desk).conversation
+
+
+def test_skipping_the_contact_then_declining_publication_leads_to_an_anonymous_unpublished_summary():
     desk = Desk()
     out = run(_at_contact(desk), event("text", text=TEXTS["skip_button"]["kk"]), desk)
-    assert out.conversation.step == "confirm" and out.conversation.contact_phone is None
-    assert TEXTS["anonymous"]["kk"] in out.replies[1].text
+    assert out.conversation.step == "publish" and out.conversation.contact_phone is None
+    typed = run(out.conversation, event("text", text="иә"), desk)  # typed, not pressed: the question again
+    assert typed.conversation.step == "publish" and typed.replies[0].text == TEXTS["ask_publish"]["kk"]
+    forged = run(out.conversation, event("callback_send", data=f"pub:{out.conversation.nonce}:yes"), desk)
+    assert forged.conversation.step == "publish"
+    done = run(out.conversation, event("callback_send", data=f"pub:{out.conversation.nonce}:0"), desk)
+    assert done.conversation.step == "confirm" and done.conversation.publish_consent is False
+    assert TEXTS["anonymous"]["kk"] in done.replies[0].text
 
 
 def test_send_asks_for_the_submission_and_stale_or_foreign_buttons_do_nothing():
     desk = Desk()
-    conv = run(_at_contact(desk), event("text", text="/skip"), desk).conversation
+    conv = _at_confirm(desk)
     assert run(conv, event("callback_send", data=f"send:{conv.nonce}"), desk).submit is True
     stale = run(conv, event("callback_send", data="send:n9999"), desk)
     assert not stale.submit and stale.conversation == conv and stale.toast == TEXTS["stale_button"]["kk"]
@@ -253,7 +271,7 @@ def test_send_asks_for_the_submission_and_stale_or_foreign_buttons_do_nothing():
 
 def test_cancel_forgets_the_conversation_and_nothing_is_submitted():
     desk = Desk()
-    conv = run(_at_contact(desk), event("text", text="/skip"), desk).conversation
+    conv = _at_confirm(desk)
     out = run(conv, event("callback_send", data=f"cancel:{conv.nonce}"), desk)
     assert out.conversation is None and not out.submit
     assert run(conv, event("text", text="/cancel"), desk).conversation is None
@@ -298,7 +316,8 @@ def conversation(world: World, *, contact: bool = True) -> dict:
     world.handle(event("text", update_id=2))
     world.handle(event("contact", update_id=3) if contact else event("text", text="/skip", update_id=3))
     nonce = world.store.chats[CHAT][0]["nonce"]
-    return event("callback_send", data=f"send:{nonce}", update_id=4)
+    world.handle(event("callback_send", data=f"pub:{nonce}:1", update_id=4))
+    return event("callback_send", data=f"send:{nonce}", update_id=5)
 
 
 def test_a_whole_conversation_creates_one_complaint_like_the_form_and_links_the_chat():
@@ -308,6 +327,7 @@ def test_a_whole_conversation_creates_one_complaint_like_the_form_and_links_the_
     assert result.created and result.step == "done"
     complaint = world.complaints.get(result.complaint_id)
     assert complaint.channel == "telegram" and complaint.outlet_code == CODE and complaint.language == "kk"
+    assert complaint.publish_consent is True
     assert complaint.id == codes.complaint_id_for_key(SECRET, f"telegram:{world.store.chats[CHAT][0]['nonce']}")
     assert world.contacts.get(complaint.contact_ref).phone == "+77011234567"
     expected = route(text="Мерзімі өткен айран сатты, чек бермеді.", category=None, sector="grocery",
@@ -332,7 +352,7 @@ def test_send_pressed_twice_creates_one_complaint_and_says_it_was_sent():
     world = World()
     confirm = conversation(world)
     first = world.handle(confirm)
-    second = world.handle(event("callback_send", data=confirm["callback_query"]["data"], update_id=5))
+    second = world.handle(event("callback_send", data=confirm["callback_query"]["data"], update_id=6))
     assert second.status == "handled" and second.complaint_id is None
     assert len(world.complaints.items) == 1
     toast = world.bot.sent[-1]
@@ -350,7 +370,7 @@ def test_a_failure_after_the_complaint_was_written_replays_to_the_same_complaint
     world.store.link_complaint = broken
     with pytest.raises(ConnectionError):
         world.handle(confirm)
-    assert 4 not in world.store.updates  # the claim was released: Telegram's retry is handled
+    assert 5 not in world.store.updates  # the claim was released: Telegram's retry is handled
     assert len(world.complaints.items) == 1
     world.store.link_complaint = real_link
     retried = world.handle(confirm)
