@@ -360,7 +360,7 @@ def test_the_representative_work_really_happened(audit):
     """The runs the cross-check rests on did what they claim: every request succeeded, the resolver
     redirected, the stream carried the case's records and the reactions and the sweep did their work."""
     failed = [s for s in audit.statuses if not 200 <= s[2] < 300]
-    assert not failed and len(audit.statuses) == 27
+    assert not failed and len(audit.statuses) == 28
     assert [r["statusCode"] for r in audit.resolved][0] == 302
     assert len(audit.records) >= 3 and audit.report.reactions > 0 and audit.report.parked == 0
     assert audit.swept.checked >= 1 and audit.swept.business_overdue + audit.swept.agency_overdue >= 1
