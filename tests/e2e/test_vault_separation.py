@@ -126,7 +126,8 @@ def test_the_complainants_identifiers_are_on_the_vault_endpoint_only(stack):
 
     contacts = "qalqan-local-contacts"
     main_items, vault_items = every_item(dynamodb(main_url)), every_item(dynamodb(vault_url))
-    assert contacts not in main_items and list(vault_items) == [contacts]
+    telegram = "qalqan-local-telegram"  # the bot's chat ids and conversations: vault side too (docs/telegram.md)
+    assert contacts not in main_items and telegram not in main_items and sorted(vault_items) == [contacts, telegram]
     assert {"qalqan-local-complaints", "qalqan-local-reactions", "qalqan-local-analytics"} <= set(main_items)
 
     # The case itself is on the AWS side, with only a pseudonymous reference to its contact
