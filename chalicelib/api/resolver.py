@@ -3,24 +3,30 @@
 It runs while a person waits at a shop door, so it imports nothing heavy (no Pillow, no qrcode,
 no pydantic) and does one DynamoDB read. It never answers 5xx: if storage fails, it still sends the
 consumer to the form, which looks the outlet up again by itself.
+
+Two entry points give the same answers: `app.qr_resolver` (chalice deploy, the local stack, chalice.test) and
+`handler` below, which the packaged stack deploys (tools/package.py): it skips app.py and its imports.
 """
 from __future__ import annotations
 
 import html
 from urllib.parse import parse_qs, quote, unquote
 
-from chalicelib import i18n
 from chalicelib.domain import codes
 from chalicelib.domain.errors import InvalidOutletCode
 
 
 def _each(key: str, langs: list[str]) -> str:
     """`key` in every language, each part marked with its `lang` so a screen reader switches voice."""
+    from chalicelib import i18n
+
     return " / ".join(f'<span lang="{lang}">{html.escape(i18n.text(key, lang))}</span>' for lang in langs)
 
 
 def _page(status: int, reason: str, typed: str, headers: dict, form_url: str) -> dict:
     """The help page for `reason` ("typo", "unknown", "enter"): every language, the visitor's preferred first."""
+    from chalicelib import i18n  # the texts of every page: only a help page needs them, not a redirect
+
     langs = i18n.preferences(headers.get("accept-language"))
     sections = "".join(
         f'<section lang="{lang}"><h2>{html.escape(i18n.text(f"resolver.{reason}.title", lang))}</h2>'
@@ -75,3 +81,51 @@ def resolve(event: dict, *, find_outlet, settings, logger) -> dict:
     if outlet is None or not outlet.active:
         return _page(404, "unknown", codes.display_code(code), headers, form_url)
     return _redirect(settings.form_url(outlet.code))
+
+
+def handler(event: dict, context) -> dict:
+    """The QR resolver's Lambda entry point as packaged: tools/package.py sets the function's Handler to it.
+
+    It answers as `app.qr_resolver` does (tests/functional/test_resolver_entry.py compares the two), but a cold
+    start of app.py loads every API route, the wiring of every adapter and Powertools, which cost a person at the
+    shop door more than the lookup itself. This entry imports the settings and one botocore reader, and a logger
+    only when a lookup fails.
+    """
+    from chalicelib.settings import get_settings
+
+    # The reader is made inside the lookup, so even a wiring failure ends in the form, not a 5xx.
+    return resolve(event, find_outlet=lambda code: _outlet_reader().get(code), settings=get_settings(),
+                   logger=_LOGGER)
+
+
+_reader = None
+
+
+def _outlet_reader():
+    global _reader
+    if _reader is None:
+        from chalicelib.adapters.outlet_status import OutletStatusReader
+        from chalicelib.settings import get_settings
+
+        settings = get_settings()
+        _reader = OutletStatusReader(settings.table_name("outlets"), settings.aws_region)
+    return _reader
+
+
+class _LazyLogger:
+    """app.py's Powertools Logger (same service and level), imported on the first log line: the resolver logs
+    only a failed lookup, so a cold start that finds the outlet never pays for Powertools."""
+
+    _logger = None
+
+    def __getattr__(self, name: str):
+        if _LazyLogger._logger is None:
+            from aws_lambda_powertools import Logger
+
+            from chalicelib.settings import get_settings
+
+            _LazyLogger._logger = Logger(service="qalqan", level=get_settings().log_level)
+        return getattr(_LazyLogger._logger, name)
+
+
+_LOGGER = _LazyLogger()

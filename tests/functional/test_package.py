@@ -97,6 +97,11 @@ def test_the_merged_template_has_the_tables_the_function_url_and_the_reaction_gu
     assert resources["Reactions"]["Properties"]["Environment"]["Variables"]["PARKED_QUEUE_URL"] == {"Ref": "ParkedQueue"}
     assert template["Parameters"]["Stage"]["Default"] == "dev"
 
+    # The resolver's light entry point (no app.py on its cold start), and the module it names is in the zip.
+    assert resources["QrResolver"]["Properties"]["Handler"] == "chalicelib.api.resolver.handler"
+    assert resources["APIHandler"]["Properties"]["Handler"] == "app.app"
+    assert "chalicelib/api/resolver.py" in built["names"] and "chalicelib/adapters/outlet_status.py" in built["names"]
+
 
 def test_merging_refuses_a_conflict_and_sets_the_stage(tmp_path):
     assert package.deep_merge({"a": {"b": 1}}, {"a": {"c": 2}}) == {"a": {"b": 1, "c": 2}}
