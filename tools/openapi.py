@@ -170,6 +170,60 @@ def _component(value_name: str, value_note: str) -> dict:
         "count": {"type": "integer", "minimum": 0, "description": "observations behind it (shown even when unpublished)"}}}
 
 
+def transparency_schemas() -> dict:
+    """The public record pages and the open-data listing (docs/open-data.md)."""
+    from chalicelib.services import open_data
+
+    share = {"type": "object", "required": ["share", "count"], "properties": {
+        "share": {"type": ["number", "null"], "description": "0-1, two decimals; null below min_count or with none"},
+        "count": {"type": "integer", "minimum": 0}}}
+    record = {"type": "object", "required": ["complaints", "answered_in_time", "settled"], "properties": {
+        "complaints": {"type": "integer", "minimum": 0}, "answered_in_time": share, "settled": share}}
+    rating = {"allOf": [{"$ref": "#/components/schemas/RatingFigures"}, {"type": "object", "properties": {
+        "reason_text": {"oneOf": [{"$ref": "#/components/schemas/I18n"}, {"type": "null"}],
+                        "description": "why the rating is not published, in kk/ru/en (\"fewer than 10 ratings\")"}}}]}
+    sector = {"type": "object", "properties": {
+        "sector": {"type": "object"}, "published": {"type": "boolean"}, **record["properties"]},
+        "description": "the whole sector's shares (published from min_count complaints)"}
+    outlet = {"type": "object", "properties": {
+        "code": {"type": "string"}, "display_code": {"type": "string"}, "name": {"type": "string"},
+        "address": {"type": "string"}, "active": {"type": "boolean"},
+        "business": {"type": "object", "properties": {"name": {"type": "string"}, "bin": {
+            "type": "string", "description": "a legal entity's BIN only; absent for a sole proprietor (an IIN)"}}},
+        "region": {"type": "object"}, "sector": {"type": "object"}}}
+    return {
+        "PublicRating": rating, "PublicRecord": record, "SectorAverage": sector,
+        "PublicOutletPage": {"type": "object", "required": ["outlet", "rating", "record", "sector_average"],
+                             "properties": {"outlet": outlet, "rating": {"$ref": "#/components/schemas/PublicRating"},
+                                            "record": {"$ref": "#/components/schemas/PublicRecord"},
+                                            "sector_average": {"$ref": "#/components/schemas/SectorAverage"}}},
+        "PublicBusinessPage": {"type": "object", "required": ["business", "rating", "record", "outlets",
+                                                              "next_cursor", "sector_averages"], "properties": {
+            "business": {"type": "object", "properties": {"bin": {"type": "string"}, "name": {"type": "string"},
+                                                          "kind": {"enum": ["bin", "iin"]}}},
+            "rating": {"$ref": "#/components/schemas/PublicRating"},
+            "record": {"$ref": "#/components/schemas/PublicRecord"},
+            "outlets": {"type": "array", "items": {"type": "object", "properties": {
+                "outlet": outlet, "rating": {"$ref": "#/components/schemas/PublicRating"},
+                "record": {"$ref": "#/components/schemas/PublicRecord"}}}},
+            "next_cursor": {"type": ["string", "null"]},
+            "sector_averages": {"type": "array", "items": {"$ref": "#/components/schemas/SectorAverage"}}}},
+        "OpenDataListing": {"type": "object", "required": ["available", "licence", "schema", "files", "next_cursor"],
+                            "properties": {
+            "available": {"type": "boolean", "description": "false where no bucket is configured"},
+            "licence": {"type": "object", "examples": [open_data.LICENCE]},
+            "schema": {"type": "object", "properties": {"version": {"const": open_data.SCHEMA_VERSION},
+                                                        "columns": {"type": "array", "items": {"type": "string"}}}},
+            "files": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string", "examples": ["complaints-2026-11-30.csv"]},
+                "path": {"type": "string"}, "day": {"type": "string", "format": "date"},
+                "format": {"enum": list(open_data.FORMATS)}, "rows": {"type": "integer"},
+                "with_text": {"type": "integer"}, "bytes": {"type": "integer"}, "sha256": {"type": "string"},
+                "exported_at": {"type": "string", "format": "date-time"}, "schema": {"type": "string"}}}},
+            "next_cursor": {"type": ["string", "null"], "description": "the last name of this page: pass as ?cursor="}}},
+    }
+
+
 def rating_schemas() -> dict:
     """The public rating (docs/ratings.md): the figures, then the subject's identity."""
     from chalicelib.domain import rating
@@ -371,7 +425,7 @@ def build() -> dict:
                        "Rejection": REJECTION, "CaseSummary": SUMMARY, "Case": CASE, "Queue": QUEUE,
                        "StatusChangeIn": STATUS_CHANGE, "IssuedKey": ISSUED_KEY, "OutletPublic": OUTLET_PUBLIC,
                        "Channels": CHANNELS, "BusinessChannels": BUSINESS_CHANNELS,
-                       **rating_schemas(), **analytics_schemas()})
+                       **rating_schemas(), **analytics_schemas(), **transparency_schemas()})
     summary_params, hotspot_params, hotspots_max = analytics_params()
     ok = lambda ref, code="200", desc="OK": {code: {"description": desc, **_json(ref)}}  # noqa: E731
     plain = lambda desc: {"200": {"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}}}  # noqa: E731
@@ -397,6 +451,29 @@ def build() -> dict:
             "An outlet's public rating (formula r1): one read, cached for a minute",
             {"200": {"description": "The rating", "headers": CACHED, **_json("OutletRating")}},
             errors=(400, (404, "No outlet has this code")), params=[CODE])},
+        "/public/outlets/{code}": {"get": _op(
+            "An outlet's public record (web/outlet.html): its rating or why it is withheld, the shares of complaints "
+            "answered in time and settled, its sector's average; one GetItem and one BatchGetItem, cached 5 minutes",
+            {"200": {"description": "The record", "headers": CACHED, **_json("PublicOutletPage")}},
+            errors=(400, (404, "No outlet has this code")), params=[CODE])},
+        "/public/businesses/{bin}": {"get": _op(
+            "A seller's public record and a page of its outlets, each with its own (web/chain.html)",
+            {"200": {"description": "The record", "headers": CACHED, **_json("PublicBusinessPage")}},
+            errors=((400, "Not a valid BIN/IIN, limit or cursor"), (404, "No business with this BIN/IIN is registered")),
+            params=[BIN, _query("limit", "outlets per page, 1-50 (default 20)", "integer"),
+                    _query("cursor", "next_cursor of the previous page")])},
+        "/open-data": {"get": _op(
+            "The open-data files (CSV and JSON Lines, CC BY 4.0), newest first: one per submission day and format "
+            "(docs/open-data.md)",
+            {"200": {"description": "The files", **_json("OpenDataListing")}},
+            errors=((400, "Not a valid limit"), (422, "Not a cursor this API gave out")),
+            params=[_query("limit", "files per page, 1-366 (default 60)", "integer"),
+                    _query("cursor", "next_cursor of the previous page")])},
+        "/open-data/{name}": {"get": _op(
+            "One open-data file: a redirect to a link on the bucket valid for 5 minutes",
+            {"302": {"description": "Location: the file", "headers": {"Location": {"schema": {"type": "string"}}}}},
+            errors=((404, "No such file (open_data_file_not_found), or no bucket here (open_data_unavailable)"),),
+            params=[_path_param("name", "complaints-YYYY-MM-DD.csv or .jsonl")])},
         "/ratings/businesses/{bin}": {"get": _op(
             "A business's public rating: its outlets and complaints by BIN together",
             {"200": {"description": "The rating", "headers": CACHED, **_json("BusinessRating")}},
