@@ -170,7 +170,10 @@ def stop_vault(process) -> None:
 def start_moto():
     from moto.server import ThreadedMotoServer
 
+    from local.moto_patches import install
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
+    install()  # transactions cost what they touch, not the whole table (local/moto_patches.py)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -230,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     create_tables()
     demo = seed_demo(container())
     if args.history > 0:
+        from local.moto_patches import put_items
         from local.seed import seed_history
 
-        history = seed_history(container(), complaints=args.history)
+        history = seed_history(container(), complaints=args.history,
+                               put_items=put_items(container().settings.table_name("analytics")))
         print(f"demo history: {history['complaints']} complaints in the analytics ({history['items']} items, "
               f"{history['seconds']}s)", flush=True)
     base = f"http://127.0.0.1:{args.port}"
@@ -277,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  outbox: every notification the stream reactions sent (SNS, SMS and email go to moto; webhooks are "
           f"recorded, not delivered: no public https here), ?complaint_id= filters; pump {base}/_local/streams",
           flush=True)
+    print(f"  telegram: @{LOCAL_BOT_USERNAME} webhook {base}/channels/telegram/webhook (secret token in {demo_file}); "
+          f"the fake Bot API writes the bot's messages to the outbox (docs/telegram.md)", flush=True)
     sweeper = threading.Thread(target=sweep_every, args=(60.0, stop), name="deadline-sweep", daemon=True)
     sweeper.start()
     threading.Thread(target=export_open_data_every, args=(OPEN_DATA_EVERY_SECONDS, stop), name="open-data",
