@@ -293,6 +293,7 @@ class FakeTelegramStore:
         self.updates: dict[int, tuple[str, datetime | None]] = {}
         self.chats: dict[str, tuple[dict | None, int]] = {}
         self.links: dict[str, tuple[str, str]] = {}
+        self.quotas: dict[tuple[str, str], set[str]] = {}
         self._lock = threading.Lock()
 
     def claim_update(self, update_id, *, now, lease_seconds):
@@ -318,6 +319,14 @@ class FakeTelegramStore:
             if self.chats.get(chat_id, (None, 0))[1] != version:
                 raise ConcurrentUpdate("changed")
             self.chats[chat_id] = (state, version + 1)
+
+    def reserve_complaint(self, chat_id, day, nonce, *, limit, now):
+        with self._lock:
+            sent = self.quotas.setdefault((chat_id, day), set())
+            if nonce not in sent and len(sent) >= limit:
+                return False
+            sent.add(nonce)
+            return True
 
     def link_complaint(self, complaint_id, chat_id, lang, *, now):
         self.links[complaint_id] = (chat_id, lang)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib.adapters.tables import (
     ApiKeyTable, BusinessResponseMap, BusinessTable, ChannelTable, ComplaintTable, ContactTable, FeedbackMap, OutletTable,
@@ -416,6 +417,20 @@ class DynamoTelegramStore:
             if _condition_failed(exc):
                 raise ConcurrentUpdate("the conversation changed meanwhile") from exc
             raise
+
+    def reserve_complaint(self, chat_id: str, day: str, nonce: str, *, limit: int, now: datetime) -> bool:
+        # One conditional ADD: a new nonce only while the day's set is below the limit; a nonce already in the
+        # set (a retried Send) is always let through and changes nothing.
+        item = TelegramTable(f"quota#{chat_id}#{day}")
+        try:
+            item.update(actions=[TelegramTable.sent.add({nonce}), TelegramTable.expires_at.set(now + UPDATE_TTL)],
+                        condition=TelegramTable.sent.does_not_exist() | (TelegramTable.sent.contains(nonce))
+                        | (size(TelegramTable.sent) < limit))
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
 
     def link_complaint(self, complaint_id: str, chat_id: str, lang: str, *, now: datetime) -> None:
         TelegramTable(f"complaint#{complaint_id}", chat_id=chat_id, lang=lang, expires_at=now + CHAT_LINK_TTL).save()

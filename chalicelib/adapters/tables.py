@@ -5,8 +5,12 @@ at moto; in AWS it is unset.
 """
 from __future__ import annotations
 
+import botocore.loaders
+import botocore.session
+import pynamodb.connection.base
 from pynamodb.attributes import (
     BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute, VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -15,6 +19,21 @@ from pynamodb.models import Model
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
+
+# pynamodb gives every table its own botocore session, and each new session parses botocore's data files (the
+# endpoints, the DynamoDB model) again: on a cold start, a request touching a second table paid ~90 ms of CPU for
+# it, more than its first table's client (bench/cold_start_packaged.py). One loader per process shares what was
+# parsed, as one boto3 session does for its clients; sessions, clients and credentials stay pynamodb's own.
+_DATA_LOADER = botocore.loaders.create_loader()
+
+
+def _session_sharing_data() -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _DATA_LOADER)
+    return session
+
+
+pynamodb.connection.base.get_session = _session_sharing_data
 
 
 def _meta(short: str, **extra):
@@ -313,7 +332,8 @@ class TelegramTable(Model):
     """The Telegram bot's memory, on the contact vault's side (a chat id reaches a person), three kinds of item
     by `pk`: "chat#<chat id>" a conversation in progress (`state`, optimistic `version`, gone with the TTL a
     day after its last message); "update#<update_id>" an update being or already handled (Telegram re-sends
-    on a timeout; kept two days); "complaint#<id>" the chat a complaint's status changes go to."""
+    on a timeout; kept two days); "complaint#<id>" the chat a complaint's status changes go to; "quota#<chat
+    id>#<day>" the conversations that sent a complaint that day (`sent`), against the daily limit."""
     Meta = _vault_meta("telegram")
     pk = UnicodeAttribute(hash_key=True)
     state = JSONAttribute(null=True)
@@ -322,6 +342,7 @@ class TelegramTable(Model):
     status = UnicodeAttribute(null=True)             # an update's: "claimed" | "done"
     lease_until = UTCDateTimeAttribute(null=True)    # an update's claim older than this may be taken over
     version = NumberAttribute(null=True)             # a conversation's, checked by hand on every save
+    sent = UnicodeSetAttribute(null=True)            # a quota's conversation nonces
     expires_at = TTLAttribute(null=True)
 
 

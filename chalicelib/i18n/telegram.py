@@ -181,6 +181,12 @@ TEXTS = {
         "ru": "Не удалось отправить жалобу: {reason}. Начните заново: /start.",
         "en": "The complaint could not be sent: {reason}. Start again with /start.",
     },
+    "daily_limit": {
+        "kk": ("Бір чаттан тәулігіне {limit} шағымнан артық жіберілмейді. Ертең қайталаңыз немесе веб-форманы "
+               "пайдаланыңыз:\n{form}"),
+        "ru": "С одного чата можно отправить не больше {limit} жалоб в сутки. Попробуйте завтра или через веб-форму:\n{form}",
+        "en": "One chat can send at most {limit} complaints a day. Please try again tomorrow, or use the web form:\n{form}",
+    },
     "outlet_gone": {
         "kk": "сауда нүктесі енді белсенді емес",
         "ru": "точка больше не действует",

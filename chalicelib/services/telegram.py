@@ -28,7 +28,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from chalicelib.domain import codes
@@ -46,6 +46,10 @@ TEXT_MIN, TEXT_MAX = 10, 5000
 CONVERSATION_TTL = timedelta(days=1)   # a conversation left alone this long is forgotten
 UPDATE_TTL = timedelta(days=2)         # Telegram keeps re-sending an unanswered update for at most 24 h
 CHAT_LINK_TTL = timedelta(days=400)    # a complaint's life: the legal terms, a dispute, then some
+# Complaints one chat may send per day (Kazakhstan time). A person with more has a case for the web form or
+# the agency; a script with more is what this stops (a Telegram account is harder to renew than an address).
+DAILY_LIMIT = 10
+KZ_TIME = timezone(timedelta(hours=5))
 SUMMARY_TEXT_MAX = 300
 
 
@@ -435,6 +439,9 @@ class TelegramStore(Protocol):
     def save_conversation(self, chat_id: str, state: dict | None, *, version: int, now: datetime) -> None:
         """Store (or with None, end) a conversation if its stored version is still `version`, else raise
         ConcurrentUpdate."""
+    def reserve_complaint(self, chat_id: str, day: str, nonce: str, *, limit: int, now: datetime) -> bool:
+        """Count conversation `nonce` against the chat's complaints of `day`; False if `limit` were passed. A
+        nonce already counted is always True (a retried Send)."""
     def link_complaint(self, complaint_id: str, chat_id: str, lang: str, *, now: datetime) -> None: ...
     def chat_for(self, complaint_id: str) -> tuple[str, str] | None:
         """(chat id, language) a complaint's status changes go to."""
@@ -520,6 +527,11 @@ def _advance(msg: Incoming, *, store, desk, submit, clock, link_for, new_nonce) 
 def _submit(conv: Conversation, msg: Incoming, *, store, desk, submit, clock, link_for) -> tuple[Outcome, Handled]:
     # The chat link is written after the complaint: if that write fails, the claim is released, Telegram
     # re-sends, and the replayed submission (same Idempotency-Key) finds the complaint and writes the link.
+    day = clock.now().astimezone(KZ_TIME).date().isoformat()
+    if not store.reserve_complaint(msg.chat_id, day, conv.nonce, limit=DAILY_LIMIT, now=clock.now()):
+        # the conversation stays at "Send": tomorrow the same button works
+        reply = Reply(t("daily_limit", conv.lang, limit=DAILY_LIMIT, form=desk.form_url(conv.outlet_code)))
+        return Outcome(conv, (reply,)), Handled("handled", notes=["daily_limit"])
     try:
         submission = submit(conv)
     except ValidationFailed as exc:

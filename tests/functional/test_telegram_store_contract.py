@@ -85,3 +85,11 @@ def test_the_dynamodb_items_expire_and_live_on_the_vault_side():
         assert expiries == {"update#1": timedelta(days=2), "chat#42": timedelta(days=1), "complaint#C1": timedelta(days=400)}
         assert getattr(TelegramTable.Meta, "host", None) == getattr(ContactTable.Meta, "host", None)
         assert TelegramTable.Meta.region == ContactTable.Meta.region
+
+
+def test_the_daily_quota_counts_conversations_once_each_up_to_the_limit(store):
+    assert all(store.reserve_complaint("42", "2026-12-02", f"n{i}", limit=3, now=NOW) for i in range(3))
+    assert store.reserve_complaint("42", "2026-12-02", "n1", limit=3, now=NOW)  # a retried Send
+    assert not store.reserve_complaint("42", "2026-12-02", "n9", limit=3, now=NOW)
+    assert store.reserve_complaint("42", "2026-12-03", "n9", limit=3, now=NOW)  # another day
+    assert store.reserve_complaint("43", "2026-12-02", "n9", limit=3, now=NOW)  # another chat

@@ -401,3 +401,23 @@ def test_the_chat_id_and_phone_never_reach_a_log(caplog):
     world.handle(conversation(world))
     logged = " ".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
     assert CHAT not in logged and "7011234567" not in logged
+
+
+def test_a_chat_sends_at_most_the_daily_limit_and_the_next_day_it_may_again():
+    world = World()
+    nonces_seen = []
+    for n in range(tg.DAILY_LIMIT + 1):
+        base = 100 * (n + 1)
+        world.handle(event("start_deep_link", text=f"/start {CODE}", update_id=base + 1))
+        world.handle(event("text", text=f"Мерзімі өткен айран сатты, чек бермеді, {n}-рет.", update_id=base + 2))
+        world.handle(event("text", text="/skip", update_id=base + 3))
+        nonce = world.store.chats[CHAT][0]["nonce"]
+        nonces_seen.append(nonce)
+        world.handle(event("callback_send", data=f"pub:{nonce}:0", update_id=base + 4))
+        result = world.handle(event("callback_send", data=f"send:{nonce}", update_id=base + 5))
+    assert len(world.complaints.items) == tg.DAILY_LIMIT
+    assert result.complaint_id is None and result.notes == ["daily_limit"] and result.step == "confirm"
+    assert str(tg.DAILY_LIMIT) in world.bot.messages(CHAT)[-1][2]
+    world.clock.advance(days=1)  # the same "Send" works the next day
+    tomorrow = world.handle(event("callback_send", data=f"send:{nonces_seen[-1]}", update_id=9999))
+    assert tomorrow.created and len(world.complaints.items) == tg.DAILY_LIMIT + 1
