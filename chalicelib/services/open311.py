@@ -55,7 +55,7 @@ NOTICE = {
 }
 # Open311 field names of the submission's fields, for error descriptions a client can act on.
 SPEC_NAMES = {"text": "description", "outlet_code": "attribute[outlet_code]", "category": "service_code",
-              "language": "attribute[language]", "publish_consent": "attribute[publish_consent]",
+              "language": "attribute[language]",
               "contact.name": "first_name", "contact.phone": "phone", "contact.email": "email"}
 # Form fields the spec defines that a sticker-based submission does not use (the outlet's code locates the
 # complaint): accepted, checked for shape, and not stored.

@@ -253,3 +253,18 @@ def test_bad_list_parameters_are_400(client, query, field):
 def test_cors_lets_any_civic_client_read(client):
     response = client.http.get("/open311/v2/services.json")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("given, stored", [({}, False), ({"attribute[publish_consent]": "true"}, True),
+                                           ({"attribute[publish_consent]": "false"}, False)])
+def test_the_publication_consent_reaches_the_complaint(client, outlet, services, given, stored):
+    made = json.loads(post(client, submission(outlet, **given)).body)[0]
+    assert services.complaints.get(made["service_request_id"]).publish_consent is stored
+
+
+def test_a_json_publication_consent_must_be_a_boolean(client, outlet):
+    body = {"service_code": "expired_food", "description": TEXT, "attribute": {"outlet_code": outlet["code"]},
+            "publish_consent": "yes"}
+    response = client.http.post("/open311/v2/requests.json", body=json.dumps(body),
+                                headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and json.loads(response.body)[0]["description"].startswith("publish_consent")
