@@ -176,6 +176,11 @@ TEXTS = {
         "ru": "Жалоба {id} уже отправлена. Ссылка:\n{link}",
         "en": "Complaint {id} was already sent. Link:\n{link}",
     },
+    "already_sent_toast": {
+        "kk": "{id} шағымы бұрын жіберілген (сілтеме жоғарыда).",
+        "ru": "Жалоба {id} уже отправлена (ссылка выше).",
+        "en": "Complaint {id} was already sent (the link is above).",
+    },
     "submit_refused": {
         "kk": "Шағымды жіберу мүмкін болмады: {reason}. /start арқылы қайта бастаңыз.",
         "ru": "Не удалось отправить жалобу: {reason}. Начните заново: /start.",

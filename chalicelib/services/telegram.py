@@ -398,7 +398,7 @@ def _callback(conv: Conversation, msg: Incoming, desk: Desk) -> Outcome:
     if nonce != conv.nonce:
         return Outcome(conv, (Reply(t("stale_button", lang)),), toast=t("stale_button", lang))
     if action == "send" and conv.step == "done":
-        return Outcome(conv, (), toast=t("already_sent", lang, id=conv.complaint_id, link="").strip())
+        return Outcome(conv, (), toast=t("already_sent_toast", lang, id=conv.complaint_id))
     if action == "send" and conv.step == "confirm":
         return Outcome(conv, (), submit=True)
     if action == "cancel" and conv.step in ("category", "contact", "publish", "confirm"):
@@ -413,7 +413,8 @@ def _callback(conv: Conversation, msg: Incoming, desk: Desk) -> Outcome:
         conv = replace(conv, category=category, candidates=())
         decision = desk.preview(text=conv.text or "", category=category, outlet_code=conv.outlet_code)
         return _routed(conv, decision, desk)
-    # a button of this conversation pressed out of turn (twice, or after it moved on): say where it stands
+    # a button of this conversation pressed out of turn (twice, or after the conversation moved on): its
+    # question was answered already; the callback is acknowledged and nothing changes
     return Outcome(conv, (), toast=None)
 
 
