@@ -20,7 +20,6 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.routing import RoutingDecision
 from chalicelib.services.ports import Channels
-from chalicelib.services.telegram import CHAT_LINK_TTL, CONVERSATION_TTL, UPDATE_TTL
 
 
 def _conditional_put(item, condition) -> None:
@@ -367,9 +366,12 @@ class DynamoChannels:
 class DynamoTelegramStore:
     """The Telegram bot's memory (chalicelib/services/telegram.py TelegramStore) in TelegramTable, on the
     contact vault's endpoint. DynamoDB's TTL deletes expired items within days, not at once: reads treat an
-    item past its `expires_at` as gone."""
+    item past its `expires_at` as gone. The bot's service module (its TTLs) is imported on first use: the QR
+    resolver imports this module on its cold start and never touches the bot."""
 
     def claim_update(self, update_id: int, *, now: datetime, lease_seconds: float) -> str:
+        from chalicelib.services.telegram import UPDATE_TTL
+
         item = TelegramTable(f"update#{update_id}", status="claimed",
                              lease_until=now + timedelta(seconds=lease_seconds), expires_at=now + UPDATE_TTL)
         try:
@@ -407,6 +409,8 @@ class DynamoTelegramStore:
         return (None if expired or not item.state else item.state), version
 
     def save_conversation(self, chat_id: str, state: dict | None, *, version: int, now: datetime) -> None:
+        from chalicelib.services.telegram import CONVERSATION_TTL
+
         # An ended conversation keeps its item (state removed, version moved on) until the TTL: a late
         # duplicate of an older update can then never resurrect it.
         condition = (TelegramTable.pk.does_not_exist() if version == 0 else TelegramTable.version == version)
@@ -419,6 +423,8 @@ class DynamoTelegramStore:
             raise
 
     def reserve_complaint(self, chat_id: str, day: str, nonce: str, *, limit: int, now: datetime) -> bool:
+        from chalicelib.services.telegram import UPDATE_TTL
+
         # One conditional ADD: a new nonce only while the day's set is below the limit; a nonce already in the
         # set (a retried Send) is always let through and changes nothing.
         item = TelegramTable(f"quota#{chat_id}#{day}")
@@ -433,6 +439,8 @@ class DynamoTelegramStore:
         return True
 
     def link_complaint(self, complaint_id: str, chat_id: str, lang: str, *, now: datetime) -> None:
+        from chalicelib.services.telegram import CHAT_LINK_TTL
+
         TelegramTable(f"complaint#{complaint_id}", chat_id=chat_id, lang=lang, expires_at=now + CHAT_LINK_TTL).save()
 
     def chat_for(self, complaint_id: str) -> tuple[str, str] | None:
