@@ -10,6 +10,7 @@ import botocore.session
 import pynamodb.connection.base
 from pynamodb.attributes import (
     BooleanAttribute, JSONAttribute, ListAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute, VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -331,7 +332,8 @@ class TelegramTable(Model):
     """The Telegram bot's memory, on the contact vault's side (a chat id reaches a person), three kinds of item
     by `pk`: "chat#<chat id>" a conversation in progress (`state`, optimistic `version`, gone with the TTL a
     day after its last message); "update#<update_id>" an update being or already handled (Telegram re-sends
-    on a timeout; kept two days); "complaint#<id>" the chat a complaint's status changes go to."""
+    on a timeout; kept two days); "complaint#<id>" the chat a complaint's status changes go to; "quota#<chat
+    id>#<day>" the conversations that sent a complaint that day (`sent`), against the daily limit."""
     Meta = _vault_meta("telegram")
     pk = UnicodeAttribute(hash_key=True)
     state = JSONAttribute(null=True)
@@ -340,6 +342,7 @@ class TelegramTable(Model):
     status = UnicodeAttribute(null=True)             # an update's: "claimed" | "done"
     lease_until = UTCDateTimeAttribute(null=True)    # an update's claim older than this may be taken over
     version = NumberAttribute(null=True)             # a conversation's, checked by hand on every save
+    sent = UnicodeSetAttribute(null=True)            # a quota's conversation nonces
     expires_at = TTLAttribute(null=True)
 
 
