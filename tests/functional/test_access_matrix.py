@@ -90,6 +90,10 @@ def world():
         services = container()
         clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
         services.clock = clock
+        from dataclasses import replace as _replace  # Web Push on, so its subscription routes can be entitled
+
+        services.settings = _replace(services.settings, vapid_private_key_value=_vapid_key(),
+                                     vapid_subject="mailto:matrix@qalqan.kz")
         demo = seed_demo(services)
         keys = demo["keys"]
         from app import app
@@ -159,6 +163,32 @@ def world():
         use_container(None)
 
 
+def _vapid_key() -> str:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
+
+
+def _push_subscription() -> dict:
+    """A browser's subscription (a real P-256 key and auth secret) on a known push service."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(Encoding.X962,
+                                                                             PublicFormat.UncompressedPoint)
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    return {"endpoint": "https://fcm.googleapis.com/fcm/send/matrix-device-0123456789abcdef",
+            "keys": {"p256dh": b64(point), "auth": b64(secrets.token_bytes(16))}}
+
+
+PUSH_BODY = {"subscription": _push_subscription(), "lang": "ru"}
+
+
 # --- the table ------------------------------------------------------------------------------------------------
 OK = "entitled"
 # Who may do what, by the route's audience. `token`: the consumer routes (the tracking token is the
@@ -206,6 +236,8 @@ class Route:
 ROUTES = [
     Route("track", "GET", "/complaints/{id}", "token"),
     Route("feedback", "POST", "/complaints/{id}/feedback", "token", {"accepted": True, "stars": 5}, answered=True),
+    Route("push subscribe", "POST", "/complaints/{id}/push-subscriptions", "token", PUSH_BODY, ok_status=201),
+    Route("push unsubscribe", "DELETE", "/complaints/{id}/push-subscriptions", "token", PUSH_BODY, ok_status=204),
     Route("agency case", "GET", "/agency/complaints/{id}", "agency"),
     Route("agency status", "POST", "/agency/complaints/{id}/status", "agency", {"status": "in_review"}),
     Route("agency reroute", "POST", "/agency/complaints/{id}/reroute", "agency",
@@ -233,6 +265,10 @@ ROUTES = [
     Route("business rating", "GET", "/ratings/businesses/{id}", "public", target="bin"),
     Route("quick rating", "POST", "/outlets/{id}/ratings", "public", {"stars": 4}, target="fresh outlet",
           ok_status=201),
+    # Open311: a request's public status (no text, no contact) and a service's definition; {id} carries the
+    # format suffix, as a client sends it.
+    Route("open311 request", "GET", "/open311/v2/requests/{id}", "public", target="open311 request"),
+    Route("open311 service", "GET", "/open311/v2/services/{id}", "public", target="open311 service"),
 ]
 CELLS = [(route, who) for route in ROUTES for who in EXPECTED]
 
@@ -247,7 +283,8 @@ def test_the_matrix_covers_every_id_route_and_principal_and_reports_its_size():
     from app import app
 
     id_routes = {(m, p.replace("{complaint_id}", "{id}").replace("{bin}", "{id}").replace("{code}", "{id}")
-                  .replace("{key_id}", "{id}").replace("{owner}", "{id}"))
+                  .replace("{key_id}", "{id}").replace("{owner}", "{id}").replace("{request_file}", "{id}")
+                  .replace("{service_file}", "{id}"))
                  for p, entry in app.routes.items() if "{" in p for m in entry}
     assert {(r.method, r.path) for r in ROUTES} == id_routes, "a route that takes an id is missing from the access matrix (or the table names one that is gone)"
     assert len(ROUTES) == len({(r.method, r.path) for r in ROUTES})
@@ -261,7 +298,7 @@ def test_the_matrix_covers_every_id_route_and_principal_and_reports_its_size():
     assert set(columns["public"]) == {OK}           # nobody is turned away from a sticker's public side
     assert {r.audience for r in ROUTES} == set(AUDIENCES)
     size = len(CELLS)
-    assert size == len(ROUTES) * len(EXPECTED) == 21 * 17
+    assert size == len(ROUTES) * len(EXPECTED) == 25 * 17
     message = f"access matrix: {size} cells ({len(ROUTES)} routes x {len(EXPECTED)} principals)"
     print(message)
     # pytest captures a test's output and xdist workers have no terminal of their own; a warning is the
@@ -307,8 +344,20 @@ def _target(w: World, route: Route, marker: str):
     from chalicelib.domain.codes import new_complaint_id, new_outlet_code
     from chalicelib.services.auth import issue_key
 
+    if route.target == "open311 request":
+        created = w.submit(marker)
+        from chalicelib.domain.codes import new_complaint_id
+
+        return (f"{created['id']}.json", f"{new_complaint_id()}.json",
+                [marker, CONTACT_NAME, CONTACT_PHONE, f"{marker.lower()}@example.kz", created["tracking_token"]], None)
+    if route.target == "open311 service":
+        return "overcharge.json", "no_such_service.json", [], None
     if route.target == "complaint":
         created = w.submit(marker)
+        if route.name == "push unsubscribe":  # a device already follows it: a refused DELETE must leave it
+            added = w.call("POST", f"/complaints/{created['id']}/push-subscriptions", PUSH_BODY,
+                           {"X-Tracking-Token": created["tracking_token"]})
+            assert added.status_code == 201, added.body
         if route.answered:
             answer = w.call("POST", f"/business/complaints/{created['id']}/response",
                             {"message": "Вернём деньги.", "offer": "refund"}, w.headers["business A"])
@@ -359,8 +408,16 @@ def _ratings(w: World, code: str) -> tuple:
 def _snapshot(w: World, route: Route, ident: str):
     """What a refused call must leave untouched."""
     if route.target == "complaint":
+        from chalicelib.services.push import push_ref
+
         stored = w.services.complaints.get(ident, consistent=True)
-        return stored.version, stored.status, stored.agency_id, stored.updated_at
+        devices = [s.endpoint for s in w.services.push_subscriptions.list(push_ref(ident))]
+        return stored.version, stored.status, stored.agency_id, stored.updated_at, devices
+    if route.target == "open311 request":
+        stored = w.services.complaints.get(ident.rsplit(".", 1)[0], consistent=True)
+        return stored.version, stored.status, stored.updated_at
+    if route.target == "open311 service":
+        return None
     if route.target == "outlet":
         return w.services.outlets.get(ident, consistent=True)
     if route.target in ("fresh outlet", "held outlet"):
@@ -414,6 +471,9 @@ def _check_public(w: World, route: Route, ident: str, missing: str, headers: dic
         assert _comparable(response) == _comparable(anonymous)
     unknown = w.call(route.method, route.path.format(id=missing), route.body, headers)
     assert unknown.status_code == 404, unknown.body
+    if route.path.startswith("/open311/"):  # the spec's error list
+        assert json.loads(unknown.body) == [{"code": 404, "description": json.loads(unknown.body)[0]["description"]}]
+        return
     code = json.loads(unknown.body)["error"]["code"]
     assert code == ("business_not_found" if route.target == "bin" else "outlet_not_found")
 
@@ -421,6 +481,16 @@ def _check_public(w: World, route: Route, ident: str, missing: str, headers: dic
 def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_token, marker: str):
     """The entitled caller gets the object (or a state conflict), and its key id is what the record keeps."""
     assert response.status_code == route.ok_status, response.body
+    if route.name.startswith("push "):
+        from chalicelib.services.push import push_ref
+
+        devices = [s.endpoint for s in w.services.push_subscriptions.list(push_ref(ident))]
+        if route.name == "push subscribe":
+            assert response.json_body == {"subscribed": True}
+            assert devices == [PUSH_BODY["subscription"]["endpoint"]]
+        else:
+            assert devices == []
+        return
     assert response.headers["Content-Type"].startswith(route.content_type)
     if route.content_type != "application/json":
         assert len(response.body) > 500  # a real image or PDF, not an error page
@@ -489,6 +559,11 @@ def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_
         assert (body["rating"]["code"], body["rating"]["count"]) == (ident, 1)
         stored, _ = _ratings(w, ident)
         assert (stored["quick_n"], stored["stars_sum"]) == (1, 4)  # a key gives a rating no extra weight
+    elif route.name == "open311 request":
+        assert [row["service_request_id"] for row in body] == [ident.rsplit(".", 1)[0]]
+        assert body[0]["status"] == "open" and body[0]["description"] is None
+    elif route.name == "open311 service":
+        assert body["service_code"] == "overcharge" and body["attributes"][0]["code"] == "outlet_code"
     else:  # pragma: no cover - a new entitled route needs its own check above
         raise AssertionError(f"no entitled check for {route.name}")
 
