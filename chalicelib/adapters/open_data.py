@@ -18,8 +18,8 @@ class DynamoOpenData:
     def put_row(self, day: str, complaint_id: str, row: Mapping, *, version: int) -> bool:
         item = OpenDataTable(_day_key(day), complaint_id, version=version, data=dict(row))
         try:
-            # "<=": the same version again (a redelivered record) rewrites the same row, harmlessly
-            item.save(condition=OpenDataTable.version.does_not_exist() | (OpenDataTable.version <= version))
+            # "<": the same version again is a redelivered record, already written: nothing to do
+            item.save(condition=OpenDataTable.version.does_not_exist() | (OpenDataTable.version < version))
         except PutError as exc:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False

@@ -104,7 +104,8 @@ def apply_change(envelope, c, marker: str) -> bool | None:
     """The stream reaction: (re)write the complaint's row in its submission day's partition.
 
     Idempotent without the ledger: a row is a function of the complaint's state, and the store refuses a row
-    made from an older version than the one it holds. So `marker` is not needed. False: a newer row is there."""
+    made from the version it holds or an older one. So `marker` is not needed. False: that row or a newer one
+    is there (a redelivered or late record)."""
     current = envelope.event.current
     if current is None or c.open_data is None:  # no store: a container built for request paths only (tests)
         return None

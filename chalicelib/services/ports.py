@@ -180,8 +180,8 @@ class DeliveryFailed(Exception):
 class OpenDataStore(Protocol):
     """The anonymised rows of the open data, one partition per submission day, and the exported files' index."""
     def put_row(self, day: str, complaint_id: str, row: Mapping, *, version: int) -> bool:
-        """Store a complaint's row made from its `version`; False (nothing written) if a row from a later
-        version is there already (a late or replayed stream record never rolls a row back)."""
+        """Store a complaint's row made from its `version`; False (nothing written) if a row from this or a
+        later version is there already (a redelivered record is a no-op; a late one never rolls a row back)."""
     def rows(self, day: str) -> Iterator[dict]:
         """Every row of one submission day (a Query), in complaint id order."""
     def put_file(self, name: str, entry: Mapping) -> None:
