@@ -403,6 +403,134 @@ PNG = {"200": {"description": "Sticker", "content": {"image/png": {"schema": {"t
 PDF = {"200": {"description": "PDF for print", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
+def open311_push_schemas() -> dict:
+    """Open311 GeoReport v2 (docs/open311.md) and Web Push (docs/push.md)."""
+    from chalicelib.api import push
+
+    text, nullable = {"type": "string"}, {"type": ["string", "null"]}
+    request = {"type": "object", "properties": {
+        "service_request_id": text, "status": {"enum": ["open", "closed"]},
+        "status_notes": {"type": "string", "description": "the status label in the asked language"},
+        "service_name": nullable, "service_code": nullable,
+        "description": {"type": "null", "description": "never the complaint's text"},
+        "agency_responsible": text, "service_notice": {"type": "null"},
+        "requested_datetime": {"type": "string", "format": "date-time"},
+        "updated_datetime": {"type": "string", "format": "date-time"},
+        "expected_datetime": {"type": ["string", "null"], "format": "date-time",
+                              "description": "the next deadline still running (open requests)"},
+        "address": nullable, "address_id": {"type": ["string", "null"], "description": "the outlet's code"},
+        "zipcode": {"type": "null"}, "lat": {"type": "null"}, "long": {"type": "null"}, "media_url": {"type": "null"}}}
+    attribute = {"type": "object", "properties": {
+        "variable": {"type": "boolean"}, "code": text, "datatype": {"enum": ["string", "singlevaluelist"]},
+        "required": {"type": "boolean"}, "datatype_description": nullable, "order": {"type": "integer"},
+        "description": text, "values": {"type": "array", "items": {"type": "object", "properties": {
+            "key": text, "name": text}}}}}
+    form = {"type": "object", "required": ["service_code", "description"], "properties": {
+        "jurisdiction_id": {"const": "kz"}, "api_key": {"type": "string", "description": "optional; grants nothing"},
+        "service_code": text, "description": {"type": "string", "minLength": 10, "maxLength": 5000},
+        "attribute[outlet_code]": {"type": "string", "description": "the sticker's code (or address_id)"},
+        "address_id": text, "attribute[language]": {"enum": ["kk", "ru", "en"]},
+        "attribute[publish_consent]": {"enum": ["true", "false"]}, "email": text, "phone": text,
+        "first_name": text, "last_name": text, "lat": {"type": "number"}, "long": {"type": "number"},
+        "address_string": text, "device_id": text, "account_id": text, "media_url": text},
+        "additionalProperties": False}
+    return {
+        "Open311Service": {"type": "object", "properties": {
+            "service_code": text, "service_name": text, "description": text, "metadata": {"const": True},
+            "type": {"const": "realtime"}, "keywords": text, "group": nullable}},
+        "Open311ServiceDefinition": {"type": "object", "properties": {
+            "service_code": text, "attributes": {"type": "array", "items": attribute}}},
+        "Open311Request": request,
+        "Open311Created": {"type": "object", "properties": {
+            "service_request_id": text, "service_notice": text, "account_id": {"type": "null"},
+            "status_url": {"type": "string", "format": "uri", "description": "the submitter's private tracking link"},
+            "tracking_token": text}},
+        "Open311Errors": {"type": "array", "items": {"type": "object", "required": ["code", "description"],
+                                                     "properties": {"code": {"type": "integer"}, "description": text}}},
+        "Open311RequestIn": form,
+        "PushKey": {"type": "object", "required": ["public_key"], "properties": {"public_key": {
+            "type": "string", "description": "VAPID application server key: base64url, uncompressed P-256 point"}}},
+        "PushSubscribeIn": push.SubscribeIn.model_json_schema(ref_template="#/components/schemas/{model}"),
+        "PushUnsubscribeIn": push.UnsubscribeIn.model_json_schema(ref_template="#/components/schemas/{model}"),
+    }
+
+
+def open311_push_paths(op, cid, token_header) -> dict:
+    """The Open311 and Web Push paths (their schemas: open311_push_schemas)."""
+    def formats(ref: str, array: bool = True) -> dict:
+        schema = {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}} if array else \
+            {"$ref": f"#/components/schemas/{ref}"}
+        return {"application/json": {"schema": schema}, "text/xml": {"schema": {"type": "string"}}}
+
+    def errors(*codes) -> dict:
+        return {str(code): {"description": note, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Open311Errors"}},
+            "text/xml": {"schema": {"type": "string", "description": "<errors><error><code/><description/></error></errors>"}}}}
+            for code, note in codes}
+
+    locale = {"name": "locale", "in": "query", "required": False, "schema": {"enum": ["kk", "ru", "en"]},
+              "description": "the language of names and messages (else Accept-Language)"}
+    jurisdiction = {"name": "jurisdiction_id", "in": "query", "required": False, "schema": {"const": "kz"}}
+
+    def o311(summary, ok_code, ok_desc, content, errs, params=(), body=False) -> dict:
+        operation = {"summary": summary, "tags": ["open311"], "parameters": [locale, jurisdiction, *params],
+                     "responses": {ok_code: {"description": ok_desc, "content": content}, **errors(*errs)}}
+        if body:
+            schema = {"$ref": "#/components/schemas/Open311RequestIn"}
+            operation["requestBody"] = {"required": True, "content": {
+                "application/x-www-form-urlencoded": {"schema": schema}, "application/json": {"schema": schema}}}
+            operation["parameters"].append({"name": "Idempotency-Key", "in": "header", "required": False,
+                                            "schema": {"type": "string", "maxLength": 200}})
+        return operation
+
+    bad = (400, "Bad parameter (a field per entry)")
+    query = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": note}
+             for name, note in (("service_request_id", "up to 20 ids, comma-separated; overrides the rest"),
+                                ("service_code", "comma-separated"), ("status", "open, closed or both"),
+                                ("start_date", "W3C date-time"), ("end_date", "W3C date-time, at most 90 days later"),
+                                ("limit", "1-200, default 50"))]
+    paths = {}
+    for fmt in ("json", "xml"):
+        paths[f"/open311/v2/services.{fmt}"] = {"get": o311(
+            "Open311: the services (complaint categories)", "200", "The services", formats("Open311Service"),
+            (bad, (404, "Unknown jurisdiction")))}
+        paths[f"/open311/v2/requests.{fmt}"] = {
+            "get": o311("Open311: public status of requests, newest first (docs/open311.md)", "200", "The requests",
+                        formats("Open311Request"), (bad,), params=query),
+            "post": o311("Open311: file a complaint, routed like POST /complaints; a retry returns the first",
+                         "201", "Created (or replayed: Idempotent-Replayed: true)", formats("Open311Created"),
+                         (bad, (404, "Unknown jurisdiction"), (409, "Idempotency-Key reused"), (413, "Body over 64 KB")),
+                         body=True)}
+    paths["/open311/v2/services/{service_file}"] = {"get": o311(
+        "Open311: a service's attributes (the outlet code, required)", "200", "The definition",
+        formats("Open311ServiceDefinition", array=False), (bad, (404, "Unknown service or format")),
+        params=[{"name": "service_file", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "<service_code>.json or .xml"}])}
+    paths["/open311/v2/requests/{request_file}"] = {"get": o311(
+        "Open311: one request's public status (a list of one)", "200", "The request", formats("Open311Request"),
+        (bad, (404, "Unknown request or format")),
+        params=[{"name": "request_file", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "<service_request_id>.json or .xml"}])}
+    paths["/push/key"] = {"get": op(
+        "Web Push: the VAPID application server key for PushManager.subscribe (docs/push.md)",
+        {"200": {"description": "The key", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/PushKey"}}}}},
+        errors=((404, "Push is not configured here (push_unavailable)"),))}
+    subscribed = {"description": "Subscribed", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"subscribed": {"const": True}}}}}}
+    paths["/complaints/{complaint_id}/push-subscriptions"] = {
+        "post": op("Web Push: this device follows the complaint's status (tracking token holder only)",
+                   {"201": subscribed, "200": {**subscribed, "description": "Already subscribed (kept up to date)"}},
+                   errors=(400, (404, "No complaint matches, or push is not configured"), 413,
+                           (422, "Invalid fields (push_endpoint_refused, invalid_push_key)"),
+                           (429, "Too many devices follow this complaint (too_many_subscriptions)")),
+                   body="PushSubscribeIn", params=[cid, token_header]),
+        "delete": op("Web Push: this device stops following the complaint", {"204": {"description": "Gone"}},
+                     errors=(400, (404, "No complaint matches"), 413, 422), body="PushUnsubscribeIn",
+                     params=[cid, token_header])}
+    return paths
+
+
 def build() -> dict:
     from chalicelib.api import schemas
 
@@ -425,11 +553,13 @@ def build() -> dict:
                        "Rejection": REJECTION, "CaseSummary": SUMMARY, "Case": CASE, "Queue": QUEUE,
                        "StatusChangeIn": STATUS_CHANGE, "IssuedKey": ISSUED_KEY, "OutletPublic": OUTLET_PUBLIC,
                        "Channels": CHANNELS, "BusinessChannels": BUSINESS_CHANNELS,
-                       **rating_schemas(), **analytics_schemas(), **transparency_schemas()})
+                       **rating_schemas(), **analytics_schemas(), **transparency_schemas(),
+                       **open311_push_schemas()})
     summary_params, hotspot_params, hotspots_max = analytics_params()
     ok = lambda ref, code="200", desc="OK": {code: {"description": desc, **_json(ref)}}  # noqa: E731
     plain = lambda desc: {"200": {"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}}}  # noqa: E731
     paths = {
+        **open311_push_paths(_op, CID, TOKEN_HEADER),
         "/health": {"get": _op("Liveness", plain("The API answers"))},
         "/catalog": {"get": _op("Agencies, categories, sectors and regions for the form, in kk/ru/en",
                                 plain("The catalogue"))},
