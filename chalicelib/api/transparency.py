@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import HttpError, cors_for_web, json_response, json_route, limit_param, outlet_code_param, query
+from chalicelib.api.http import (
+    HttpError, cors_for_web, json_response, json_route, limit_param, outlet_code_param, query,
+)
 from chalicelib.bootstrap import container
 from chalicelib.domain.identifiers import checksum_ok
 

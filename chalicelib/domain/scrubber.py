@@ -200,7 +200,8 @@ def scrub(text: str) -> Scrubbed:
     out = _sub(_CUE, "name", out, found, group=1, keep=lambda m: m.group(1).split()[0] in _NOT_SURNAMES)
     out = _sub(_CUE_AFTER, "name", out, found, group=1, keep=lambda m: m.group(1).split()[0] in _NOT_SURNAMES)
     out = _sub(_FIRST, "name", out, found)
-    out = _sub(_SURNAME, "name", out, found, keep=lambda m: m.group(0) in _NOT_SURNAMES or _sentence_start(m) or _street(m))
+    out = _sub(_SURNAME, "name", out, found,
+               keep=lambda m: m.group(0) in _NOT_SURNAMES or _sentence_start(m) or _street(m))
     # "[name] [name]" from two passes over one person reads as two people: one placeholder is enough
     out = re.sub(r"\[name\](?:\s+\[name\])+", "[name]", out)
     return Scrubbed(text=out, found=found)

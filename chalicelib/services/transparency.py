@@ -12,10 +12,12 @@ not be readable off a page. The sector's shares follow the same rule on the sect
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from chalicelib.domain import rating as formula
 from chalicelib.domain.codes import display_code
-from chalicelib.domain.identifiers import kind_of
 from chalicelib.domain.errors import BusinessNotFound, InvalidCursor, OutletNotFound
+from chalicelib.domain.identifiers import kind_of
 from chalicelib.services import ratings
 from chalicelib.services.ports import Increment
 
@@ -65,7 +67,9 @@ def apply_change(envelope, c, marker: str) -> bool | None:
 
 # --- reads -----------------------------------------------------------------------------------------------
 def _share(hits: int, n: int, shown: bool) -> dict:
-    return {"share": round(hits / n, 2) if n and shown else None, "count": n}
+    # half up, as the rating's components are rounded: the page's 0.45 and the rating's must agree
+    value = float(Decimal(f"{hits / n:.9f}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) if n else None
+    return {"share": value if shown else None, "count": n}
 
 
 def record(counters: formula.RatingCounters, *, published: bool) -> dict:
@@ -148,8 +152,8 @@ def business_page(bin: str, *, c, limit: int, cursor: str | None) -> dict:
     return {
         "business": {"bin": bin, "name": business.name, "kind": business.kind},
         **_entry("business", bin, items.get(own)),
-        "outlets": [{"outlet": _outlet_public(o, c.catalog), **_entry("outlet", o.code, items.get(_subject_key("outlet", o.code)))}
-                    for o in outlets],
+        "outlets": [{"outlet": _outlet_public(o, c.catalog),
+                     **_entry("outlet", o.code, items.get(_subject_key("outlet", o.code)))} for o in outlets],
         "next_cursor": next_cursor,
         "sector_averages": [sector_average(s, items.get((sector_subject(s),)), c.catalog) for s in sectors],
     }

@@ -8,7 +8,8 @@ import pytest
 
 from chalicelib.domain.scrubber import PLACEHOLDERS, scrub
 
-CANARIES = json.loads((Path(__file__).parent / "data" / "scrubber_canaries.json").read_text(encoding="utf-8"))["canaries"]
+DATA = Path(__file__).parent / "data" / "scrubber_canaries.json"
+CANARIES = json.loads(DATA.read_text(encoding="utf-8"))["canaries"]
 
 
 @pytest.mark.parametrize("canary", CANARIES, ids=lambda c: f"{c['lang']}:{c['text'][:40]}")
