@@ -157,6 +157,8 @@ def test_a_published_outlet_shows_its_shares_beside_its_sectors(world):
     # 6 of 10 judged answers came in time; 2 settled of the 2 closed
     assert page["record"]["answered_in_time"] == {"share": 0.6, "count": 10}
     assert page["record"]["settled"] == {"share": 1.0, "count": 2}
+    for name in ("answered_in_time", "settled"):  # the same figures as the rating's own components
+        assert page["record"][name] == page["rating"]["components"][name]
     sector = page["sector_average"]
     # the sector: 12 complaints, 6 answered in time of 12 judged (the sister's two ran past their term too)
     assert sector["complaints"] == 12 and sector["published"] is True
