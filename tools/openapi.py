@@ -405,7 +405,7 @@ PDF = {"200": {"description": "PDF for print", "content": {"application/pdf": {"
 
 def open311_push_schemas() -> dict:
     """Open311 GeoReport v2 (docs/open311.md) and Web Push (docs/push.md)."""
-    from chalicelib.api import push
+    from chalicelib.api import push_schemas as push
 
     text, nullable = {"type": "string"}, {"type": ["string", "null"]}
     request = {"type": "object", "properties": {

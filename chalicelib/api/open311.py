@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from urllib.parse import parse_qs
-from xml.etree import ElementTree as ET
 
 from chalice import Blueprint, CORSConfig, Response
 
@@ -64,7 +63,9 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _element(parent: ET.Element, name: str, value) -> None:
+def _element(parent, name: str, value) -> None:
+    from xml.etree import ElementTree as ET
+
     node = ET.SubElement(parent, name)
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -78,6 +79,8 @@ def _element(parent: ET.Element, name: str, value) -> None:
 
 def to_xml(root: str, body) -> str:
     """A list becomes `<root><item>...</item></root>` (the spec's names), a dict `<root><key>...</key></root>`."""
+    from xml.etree import ElementTree as ET  # only for XML answers: off the cold start of every other route
+
     node = ET.Element(root)
     if isinstance(body, list):
         for item in body:

@@ -6,49 +6,13 @@
 """
 from __future__ import annotations
 
-from typing import Literal, Optional
-
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.http import HttpError, cors_for_web, json_response, json_route, read_json
 from chalicelib.bootstrap import container
 
 push_api = Blueprint(__name__)
 CORS = cors_for_web("X-Request-Id", "X-Tracking-Token")
-_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class KeysIn(BaseModel):
-    model_config = _STRICT
-    p256dh: str = Field(min_length=80, max_length=100)
-    auth: str = Field(min_length=16, max_length=32)
-
-
-class SubscriptionIn(BaseModel):
-    model_config = _STRICT
-    endpoint: str = Field(min_length=12, max_length=2000)
-    # PushSubscription.toJSON() carries it; the push service enforces it, so it is accepted and not stored.
-    expirationTime: Optional[float] = None  # noqa: N815 - the browser's own name
-    keys: KeysIn
-
-
-class SubscribeIn(BaseModel):
-    model_config = _STRICT
-    subscription: SubscriptionIn
-    lang: Optional[Literal["kk", "ru", "en"]] = None
-
-
-class EndpointIn(BaseModel):
-    """What an unsubscription needs: the endpoint (the same body as the subscription is accepted)."""
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    endpoint: str = Field(min_length=12, max_length=2000)
-
-
-class UnsubscribeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    subscription: EndpointIn
-    lang: Optional[Literal["kk", "ru", "en"]] = None
 
 
 def _request():
@@ -76,6 +40,7 @@ def push_key():
 
 @json_route(push_api, "/complaints/{complaint_id}/push-subscriptions", methods=("POST",), cors=CORS)
 def add_subscription(complaint_id):
+    from chalicelib.api.push_schemas import SubscribeIn
     from chalicelib.api.schemas import parse
     from chalicelib.services.push import PushUnavailable, Subscribe, subscribe
 
@@ -95,6 +60,7 @@ def add_subscription(complaint_id):
 
 @json_route(push_api, "/complaints/{complaint_id}/push-subscriptions", methods=("DELETE",), cors=CORS)
 def remove_subscription(complaint_id):
+    from chalicelib.api.push_schemas import UnsubscribeIn
     from chalicelib.api.schemas import parse
     from chalicelib.services.push import unsubscribe
 
