@@ -51,11 +51,11 @@
       return new Intl.DateTimeFormat(LOCALE[Q.lang], { ...o, ...tz }).format(d);
     },
     // Resolves with the JSON body; rejects with {net: true} or {status, error}.
-    async api(path, body, headers) {
+    async api(path, body, headers, method) {
       // Accept-Language: the server then words its errors in the language the consumer chose.
       const h = { "Accept-Language": Q.lang, ...headers };
-      const init = body ? { method: "POST", headers: { "Content-Type": "application/json", ...h }, body: JSON.stringify(body) }
-        : { headers: h };
+      const init = body ? { method: method || "POST", headers: { "Content-Type": "application/json", ...h }, body: JSON.stringify(body) }
+        : { method, headers: h };
       let r, j = null;
       try { r = await fetch(base + path, init); } catch (e) { throw { net: true }; }
       try { j = await r.json(); } catch (e) { /* empty or not JSON */ }
@@ -71,7 +71,22 @@
       if (d.length) i.setAttribute("aria-describedby", d.join(" ")); else i.removeAttribute("aria-describedby");
     },
     onLang: (f) => subs.push(f),
+    // A complaint's own tracking link: the server's when it gives an absolute one, else this site's page.
+    trackUrl: (r) => (/^https?:\/\//i.test(r.status_url || "") ? r.status_url
+      : "track.html#id=" + encodeURIComponent(r.id) + "&token=" + encodeURIComponent(r.tracking_token)),
+    // Are complaints kept offline waiting on this device (app.js sends them)?
+    kept() { try { return !!localStorage.getItem("qalqan.queue"); } catch (e) { return false; } },
+    // A script the page needs only sometimes (the scanner, what follows a send), loaded once, in order.
+    load(src) {
+      return loaded[src] || (loaded[src] = new Promise((ok, no) => {
+        const s = document.head.appendChild(document.createElement("script"));
+        s.onload = ok;
+        s.onerror = () => { delete loaded[src]; no({ net: true }); };
+        s.src = src;
+      }));
+    },
   };
+  const loaded = {};
 
   function apply() {
     document.documentElement.lang = Q.lang;
@@ -93,4 +108,8 @@
     });
   }
   apply();
+  // The consumer pages (those with a manifest) work as an installed app: the service worker keeps them offline.
+  if (document.querySelector("link[rel=manifest]") && "serviceWorker" in navigator) {
+    addEventListener("load", () => navigator.serviceWorker.register("sw.js").catch(() => {}));
+  }
 })();

@@ -1,5 +1,5 @@
 /* The complaint form: outlet lookup, live routing preview, client-side validation (same limits as the
-   server), idempotent submission, and the result panel. */
+   server), idempotent submission; the result, and a complaint kept offline, are app.js's (loaded after a send). */
 (() => {
   "use strict";
   const { $, t, el, api } = Q, nm = Q.name;
@@ -8,10 +8,12 @@
   const form = $("f"), send = $("send"), text = $("text"), codeIn = $("outlet_code");
   const CONTACT = ["contact_name", "contact_phone", "contact_email"];
   const FIELDS = ["outlet_code", "business_bin", "business_name", "business_region", "category", "text",
-    "incident_at", "share_contact_with_business", ...CONTACT];
+    "incident_at", "share_contact_with_business", "publish_consent", ...CONTACT];
   // A message is {k: i18n key} or {m: text from the server}, so it can be re-rendered on a language switch.
   let catalog = null, outlet = null, placeMsg = null, errs = {}, summary = null;
-  let key = null, sending = false, preview = null, previewSeq = 0, previewTimer, codeTimer, result = null;
+  // netCode: a well-formed code that could not be looked up offline; the complaint may still name it (it is kept
+  // and sent later, and the server checks the code then).
+  let key = null, sending = false, preview = null, previewSeq = 0, previewTimer, codeTimer, netCode = null;
   // last: the newest preview and its request; ask: the question put, {cands, answer, err}
   let last = null, ask = null;
   // Server field errors by reason code: our own message where it says the same (it follows a language switch),
@@ -79,6 +81,7 @@
     const code = normCode(raw), status = $("code_status");
     let problem = codeProblem(code);
     setOutlet(null);
+    netCode = null;
     if (fromQr && !problem) cardLoading(true);
     if (!problem) {
       if (!fromQr) status.textContent = t("checking");
@@ -88,6 +91,7 @@
         return;
       } catch (e) {
         problem = lookupError(e);
+        if (e.net) netCode = code;
       } finally {
         status.textContent = "";
         cardLoading(false);
@@ -147,6 +151,10 @@
     $("card_region").textContent = outlet.region ? nm(outlet.region.name) : "";
     $("card_sector").textContent = outlet.sector ? nm(outlet.sector.name) : "";
     $("card_code").textContent = outlet.display_code || outlet.code;
+    $("card_record").href = "outlet.html?code=" + encodeURIComponent(outlet.code);
+    const tg = /^https:\/\/t\.me\/\w+\?start=\w+$/.test(outlet.telegram_url || "") ? outlet.telegram_url : "";
+    $("card_tg").hidden = !tg;
+    $("card_tg").href = tg || "#";
   }
   const mode = () => (form.elements.mode.value === "none" ? "none" : "code");
   function renderMode() {
@@ -364,6 +372,7 @@
     const body = { language: Q.lang, channel: CHANNEL };
     if (usingOutlet()) {
       if (outlet) body.outlet_code = outlet.code;
+      else if (netCode && normCode(codeIn.value) === netCode) body.outlet_code = netCode;
       else e.outlet_code = errs.outlet_code || { k: "e_code" };
     } else {
       const bin = v("business_bin").replace(/\s/g, ""), name = v("business_name"), region = v("business_region");
@@ -396,6 +405,7 @@
     const hasContact = Object.keys(contact).length > 0;
     if (hasContact) body.contact = contact;
     body.share_contact_with_business = hasContact && $("share_contact_with_business").checked;
+    body.publish_consent = $("publish_consent").checked;
     return [body, e];
   }
 
@@ -461,8 +471,10 @@
       key = key || randomId(); // one key per filled form: a retry or double click cannot create a second complaint
       const r = await api("/complaints", body, { "Idempotency-Key": key });
       key = null;
-      showResult(r);
+      await after().then(() => Q.app.done(r, place()), () => location.assign(Q.trackUrl(r)));
     } catch (err) {
+      // No connection: the complaint is kept on the phone with its key and sent once the connection is back.
+      if (err.net && await after().then(() => Q.app.keep(body, key, place()), () => false)) return void (key = null);
       failed(err);
       $("msg").focus();
     } finally {
@@ -490,27 +502,10 @@
     setErrors(e, head);
   }
 
-  function showResult(r) {
-    result = r;
-    form.hidden = true;
-    document.querySelector(".lead").hidden = true;
-    $("done").hidden = false;
-    const url = /^https?:\/\//i.test(r.status_url || "") ? r.status_url
-      : "track.html#id=" + encodeURIComponent(r.id) + "&token=" + encodeURIComponent(r.tracking_token);
-    $("done_link").href = url;
-    $("done_id").textContent = r.id;
-    $("again").href = location.pathname + location.search;
-    const copy = $("copy");
-    copy.hidden = !(navigator.clipboard && window.isSecureContext);
-    copy.onclick = () => navigator.clipboard.writeText(new URL(url, location.href).href).then(() => { $("copied").textContent = t("copied"); }, () => {});
-    renderResult();
-    $("done_h").focus();
-  }
-  function renderResult() {
-    if (!result) return;
-    $("done_agency").textContent = nm(result.agency && result.agency.name);
-    $("done_kind").textContent = result.kind === "appeal" ? t("kind_appeal") : result.kind === "signal" ? t("kind_signal") : "";
-  }
+  // What follows a send (the result, "my complaints", the offline queue) is in app.js, loaded only then.
+  const after = () => Q.load("app-i18n.js").then(() => Q.load("app.js"));
+  const place = () => (outlet ? { code: outlet.code, name: outlet.name } : netCode ? { code: netCode }
+    : { name: $("business_name").value.trim() });
 
   // ---- wiring ----
   function contactChanged() {
@@ -563,10 +558,15 @@
     renderErrors();
     if (!sending) send.textContent = t("submit");
     count();
-    renderResult();
     renderRate();
   });
 
+  // The scanner and its decoder load on the first press; typing the code stays possible.
+  $("scan").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  $("scan").addEventListener("click", () => Q.load("app-i18n.js").then(() => Q.load("scan.js")).then(() => Q.scan())
+    .then((c) => { if (c) { codeIn.value = c; lookup(c); } }, () => setCodeErr({ k: "e_network" })));
+  // Complaints kept offline earlier are sent from any page of the app, this one included.
+  if (Q.kept()) after().catch(() => {});
   count();
   contactChanged();
   renderRate();

@@ -1,17 +1,12 @@
 /* Texts only the tracking page uses (loaded after i18n.js), so the complaint form does not parse them. */
 Object.assign(window.I18N, {
 "title_track":{"kk":"Шағымның мәртебесі — Qalqan","ru":"Статус жалобы — Qalqan","en":"Complaint status — Qalqan"},
-"to_form":{"kk":"Жаңа шағым беру","ru":"Подать новую жалобу","en":"Submit a new complaint"},
 "track_h":{"kk":"Шағымның мәртебесі","ru":"Статус жалобы","en":"Complaint status"},
 "link_label":{"kk":"Шағымыңыздың сілтемесін қойыңыз","ru":"Вставьте ссылку на вашу жалобу","en":"Paste the link to your complaint"},
 "link_hint":{"kk":"Сілтемені шағымды жібергеннен кейін алдыңыз.","ru":"Вы получили её после отправки жалобы.","en":"You got it after sending the complaint."},
 "open":{"kk":"Ашу","ru":"Открыть","en":"Open"},
 "e_link":{"kk":"Бұл шағымның сілтемесі емес: онда id= және token= болуы керек.","ru":"Это не ссылка на жалобу: в ней должны быть id= и token=.","en":"This is not a complaint link: it must contain id= and token=."},
-"not_found":{"kk":"Шағым табылмады немесе сілтеме қате. Сілтеменің толық көшірілгенін тексеріңіз.","ru":"Жалоба не найдена, или ссылка неверна. Проверьте, что ссылка скопирована целиком.","en":"Complaint not found, or the link is wrong. Check that you copied the whole link."},
-"loading":{"kk":"Жүктелуде…","ru":"Загрузка…","en":"Loading…"},
-"status":{"kk":"Мәртебесі","ru":"Статус","en":"Status"},
 "place":{"kk":"Сауда нүктесі","ru":"Торговая точка","en":"Outlet"},
-"created":{"kk":"Жіберілген күні","ru":"Дата отправки","en":"Sent on"},
 "history":{"kk":"Қарау барысы","ru":"Ход рассмотрения","en":"History"},
 "desc_track":{"kk":"Шағымыңыздың мәртебесі, сатушының жауабы және мемлекеттік органның шешімі.","ru":"Статус вашей жалобы, ответ продавца и решение государственного органа.","en":"Your complaint's status, the seller's reply and the state agency's decision."},
 "due_business":{"kk":"Сатушының жауап мерзімі","ru":"Срок ответа продавца","en":"Seller's reply due by"},
