@@ -131,7 +131,9 @@ def _flatten(body: dict) -> dict[str, str]:
     for name, value in body.items():
         if name == "attribute" and isinstance(value, dict):
             for key, inner in value.items():
-                flat[f"attribute[{key}]"] = inner if isinstance(inner, (str, bool)) else _one(inner, f"attribute[{key}]")
+                name_of = f"attribute[{key}]"
+                # JSON may say true/false for the consent; every other attribute is text
+                flat[name_of] = inner if key == "publish_consent" and isinstance(inner, bool) else _one(inner, name_of)
             continue
         if isinstance(value, bool) and name == "publish_consent":
             flat[name] = value

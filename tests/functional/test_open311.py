@@ -268,3 +268,14 @@ def test_a_json_publication_consent_must_be_a_boolean(client, outlet):
     response = client.http.post("/open311/v2/requests.json", body=json.dumps(body),
                                 headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and json.loads(response.body)[0]["description"].startswith("publish_consent")
+
+
+@pytest.mark.parametrize("attribute", [{"outlet_code": True}, {"outlet_code": ["A", "B"]}, {"language": 7},
+                                       {"publish_consent": "maybe"}])
+def test_json_attributes_of_the_wrong_type_are_400(client, outlet, attribute):
+    body = {"service_code": "expired_food", "description": TEXT, "attribute": {"outlet_code": outlet["code"],
+                                                                              **attribute}}
+    response = client.http.post("/open311/v2/requests.json", body=json.dumps(body),
+                                headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.body
+    assert json.loads(response.body)[0]["description"].startswith(f"attribute[{next(iter(attribute))}]")
