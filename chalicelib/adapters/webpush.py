@@ -171,6 +171,9 @@ class WebPushSender:
         # replace the earlier one on the device instead of showing twice.
         if transient:
             raise DeliveryFailed(f"push service answered {', '.join(transient)}", transient=True)
+        if content.get("final"):
+            for sub in subscriptions:  # the complaint is closed: nothing more will ever be pushed
+                self._subscriptions.remove(message.to, sub.id)
         if permanent:
             raise DeliveryFailed(f"push service refused: {', '.join(permanent)}", transient=False)
 

@@ -506,6 +506,11 @@ ERRORS.update({
         "ru": "Push-уведомления на этой установке не настроены.",
         "en": "Push notifications are not configured on this installation.",
     },
+    "complaint_closed": {
+        "kk": "Бұл шағым жабылған: оның мәртебесі енді өзгермейді.",
+        "ru": "Эта жалоба закрыта: её статус больше не изменится.",
+        "en": "This complaint is closed; its status will not change again.",
+    },
     "too_many_subscriptions": {
         "kk": "Бұл шағымға тым көп құрылғы жазылған. Біреуінен жазылымды алып тастаңыз.",
         "ru": "На эту жалобу подписано слишком много устройств. Отпишите одно из них.",

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from chalicelib.domain import codes
 from chalicelib.domain import complaint as ev
 from chalicelib.domain.catalog import LANGUAGES
-from chalicelib.domain.errors import LimitReached, ValidationFailed, field_error
+from chalicelib.domain.errors import Conflict, LimitReached, ValidationFailed, field_error
 from chalicelib.i18n import notifications as texts
 from chalicelib.services.ports import Message, PushSubscription
 
@@ -39,6 +39,10 @@ class PushUnavailable(Exception):
 
 class TooManySubscriptions(LimitReached):
     code = "too_many_subscriptions"
+
+
+class ComplaintClosed(Conflict):
+    code = "complaint_closed"
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ def subscribe(complaint_id: str, token: str | None, cmd: Subscribe, *, complaint
         raise PushUnavailable()
     complaint = _holder(complaint_id, token, complaints=complaints, secret=settings.secret,
                         previous_secrets=settings.previous_secrets)
+    if not complaint.is_open:
+        # nothing will change any more: a subscription would be personal data kept for no purpose
+        raise ComplaintClosed("This complaint is closed; its status will not change again.")
     if not endpoint_allowed(cmd.endpoint, settings):
         raise ValidationFailed("Some fields are invalid.", fields=field_error(
             "subscription.endpoint", "push_endpoint_refused", "not the https address of a known push service"))
@@ -175,6 +182,8 @@ def status_push(envelope, c) -> Message | None:
         "url": c.settings.status_url(complaint.id, token),
         # A newer status replaces an older one the device has not received yet (RFC 8030 Topic, <= 32 chars).
         "topic": f"complaint-{complaint.id}"[:32],
+        # a closed complaint changes no more: once told, its devices are forgotten (purpose and minimum)
+        "final": not complaint.is_open,
         "texts": localised,
     }
     return Message(channel="webpush", audience="consumer", to=ref, complaint_id=complaint.id,

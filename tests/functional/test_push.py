@@ -307,3 +307,35 @@ def test_no_subscriber_no_message(push):
     complaint = push.c.complaints.get(push.made["id"])
     event = ev.ComplaintTakenInReview(complaint_id=complaint.id, at=complaint.updated_at, agency_id=complaint.agency_id)
     assert status_push(Envelope("e2", event, complaint, None), push.c) is None
+
+
+def _close(push):
+    key = push.demo["keys"]["agencies"][push.made["agency"]["id"]]
+    auth = {"Authorization": f"Bearer {key}", **H}
+    path = f"/agency/complaints/{push.made['id']}/status"
+    assert push.client.http.post(path, body=json.dumps({"status": "in_review"}), headers=auth).status_code == 200
+    assert push.client.http.post(path, headers=auth, body=json.dumps(
+        {"status": "rejected", "reason": "Не относится к компетенции органа."})).status_code == 200
+    return push.client.lambda_.invoke("reactions", {"Records": push.reader.read()}).payload
+
+
+def test_the_closing_push_is_the_last_and_the_devices_are_forgotten(push):
+    from chalicelib.services.push import push_ref
+
+    device = Device(FCM + "closing-" + "n" * 40)
+    push.subscribe(device)
+    assert _close(push)["parked"] == 0
+    statuses = [json.loads(decrypt(r.body, device.private, device.auth))["status"] for r in push.transport.sent]
+    assert statuses == ["in_review", "rejected"]
+    assert push.c.push_subscriptions.list(push_ref(push.made["id"])) == []  # nothing kept for no purpose
+
+
+def test_a_closed_complaint_cannot_be_followed(push):
+    _close(push)
+    response = push.subscribe(Device(FCM + "late-" + "p" * 40))
+    assert response.status_code == 409
+    assert json.loads(response.body)["error"]["code"] == "complaint_closed"
+    ru = push.client.http.post(f"/complaints/{push.made['id']}/push-subscriptions",
+                               headers={**push.token, "Accept-Language": "ru"},
+                               body=json.dumps({"subscription": Device(FCM + "late2-" + "p" * 40).subscription()}))
+    assert "закрыта" in json.loads(ru.body)["error"]["message"]
