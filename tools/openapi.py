@@ -521,7 +521,8 @@ def open311_push_paths(op, cid, token_header) -> dict:
     paths["/complaints/{complaint_id}/push-subscriptions"] = {
         "post": op("Web Push: this device follows the complaint's status (tracking token holder only)",
                    {"201": subscribed, "200": {**subscribed, "description": "Already subscribed (kept up to date)"}},
-                   errors=(400, (404, "No complaint matches, or push is not configured"), 413,
+                   errors=(400, (404, "No complaint matches, or push is not configured"),
+                           (409, "The complaint is closed (complaint_closed)"), 413,
                            (422, "Invalid fields (push_endpoint_refused, invalid_push_key)"),
                            (429, "Too many devices follow this complaint (too_many_subscriptions)")),
                    body="PushSubscribeIn", params=[cid, token_header]),
