@@ -8,7 +8,7 @@
 const CACHE = "qalqan-app-1";
 // What the offline form and "my complaints" need; the other pages are stored once visited.
 const SHELL = ["./", "index.html", "app.css", "config.js", "i18n.js", "common.js", "form.js", "app-i18n.js",
-  "app.js", "mine.html", "mine.js", "manifest.webmanifest", "icons/icon-192.png"];
+  "app.js", "mine.html", "mine-i18n.js", "mine.js", "manifest.webmanifest", "icons/icon-192.png"];
 const STATIC = /(\/|\.(html|js|css|webmanifest|png))$/;
 const CONSOLES = /\/(agency|business|console)[^/]*$/; // staff pages: always live, never kept on a phone
 const WORDS = { kk: "{id} шағымының мәртебесі өзгерді", ru: "Статус жалобы {id} изменился",
@@ -48,11 +48,12 @@ self.addEventListener("fetch", (e) => {
 self.addEventListener("push", (e) => {
   let d = {};
   try { d = e.data ? e.data.json() : {}; } catch (x) { /* not JSON: a bare notice */ }
-  const id = String(d.complaint_id || d.id || ""), lang = WORDS[d.lang] ? d.lang : "ru";
-  const path = d.tracking_path || d.path || d.url || "mine.html";
+  // The server words the title and text in the device's language; the fallback names only the complaint.
+  const id = String(d.complaint_id || ""), lang = WORDS[d.lang] ? d.lang : "ru", path = d.path || "mine.html";
+  const str = (v, dflt) => (typeof v === "string" && v ? v.slice(0, 300) : dflt);
   e.waitUntil(Promise.all([
-    self.registration.showNotification("Qalqan", { body: WORDS[lang].replace("{id}", id).replace("  ", " "),
-      lang, tag: "qalqan-" + id, icon: "icons/icon-192.png", data: { path } }),
+    self.registration.showNotification(str(d.title, "Qalqan"), { body: str(d.body, WORDS[lang].replace("{id}", id)),
+      lang, tag: str(d.tag, "complaint-" + id), icon: "icons/icon-192.png", data: { path } }),
     // An open "my complaints" list fetches the new status at once.
     self.clients.matchAll({ type: "window" }).then((list) => list.forEach((c) => c.postMessage({ status: id }))),
   ]));

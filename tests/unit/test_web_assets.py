@@ -401,7 +401,8 @@ def test_the_service_worker_stores_the_offline_shell_and_never_an_api_answer_wit
     missing = [f for f in shell if f != "./" and not (WEB / f).is_file()]
     assert not missing, f"the service worker would fail to install: {missing}"
     # The form and everything it loads, and what a send loads, so a complaint can be written and kept offline.
-    assert {"index.html", *parse("index.html").assets, *AFTER_SEND} - NOT_ON_LOAD <= set(shell)
+    need = {"index.html", *parse("index.html").assets, *AFTER_SEND, "mine.html", *parse("mine.html").assets}
+    assert need - NOT_ON_LOAD <= set(shell), f"not kept for offline use: {sorted(need - NOT_ON_LOAD - set(shell))}"
     assert "push" in sw and "notificationclick" in sw
     assert "X-Tracking-Token" not in sw and "/complaints" not in sw  # tracking answers are never cached
 
