@@ -7,7 +7,8 @@
    (s3transfer, jmespath, dateutil, urllib3, six); pynamodb pulls copies into the zip that would shadow them,
    uncompiled and 30 MB. The Tracer is not used, so aws_xray_sdk and wrapt (only it imports wrapt) go; so do
    phonenumbers' geocoder/carrier/timezone data (chalicelib only parses, validates and formats), test suites,
-   type stubs and every stale __pycache__.
+   type stubs, C sources, Powertools' Swagger UI bundle and every stale __pycache__. The shared objects are
+   stripped of their symbol tables and debug info (`strip --strip-unneeded`, binutils).
 3. Precompiles every .py (unchecked-hash .pyc, optimize 0, sources kept for tracebacks): /var/task is
    read-only, so without them each cold start compiles everything again.
 4. Points the QR resolver at its own light entry point (PACKAGED_HANDLERS), so its cold start skips app.py.
@@ -37,13 +38,19 @@ DEFAULT_REGION = "eu-central-1"
 
 # Top-level names the Lambda python3.11 runtime already provides (precompiled), or that only unused features need.
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
-UNUSED = {"aws_xray_sdk", "wrapt", "wrapt-stubs"}
+# dns (dnspython): email_validator imports it only to check deliverability, which chalicelib turns off (it
+# validates the syntax; a consumer's mail server is not asked while they wait).
+UNUSED = {"aws_xray_sdk", "wrapt", "wrapt-stubs", "dns"}
 DROPPED_TOP_LEVEL = RUNTIME_PROVIDED | UNUSED
 # Distribution names as they appear in *.dist-info / *.data directory names (normalised to lower case, "_").
 DROPPED_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six",
-                         "aws_xray_sdk", "wrapt"}
+                         "aws_xray_sdk", "wrapt", "dnspython"}
 # phonenumbers' __init__ does not import these; chalicelib uses parse/is_valid_number/format_number only.
 PHONENUMBERS_UNUSED = {"geodata", "carrierdata", "tzdata", "geocoder.py", "carrier.py", "timezone.py"}
+# Build inputs of C extensions and type stubs: nothing imports them at run time.
+BUILD_ONLY_SUFFIXES = (".pyi", ".pyx", ".pxd", ".pxi", ".c", ".h")
+# Powertools' Swagger UI bundle serves the event handler's /swagger page, which Qalqan (a Chalice app) never mounts.
+POWERTOOLS_SWAGGER_UI = "aws_lambda_powertools/event_handler/openapi/swagger_ui/"
 # Never shipped whatever pulls them in: dev-only tools and the repo's own non-Lambda code.
 FORBIDDEN_TOP_LEVEL = {"moto", "pytest", "_pytest", "sklearn", "scipy", "numpy", "local", "tests", "bench", "tools"}
 
@@ -112,13 +119,15 @@ def run_chalice(stage: str, out_dir: Path, merge_path: Path) -> None:
 def _keep(name: str) -> bool:
     parts = name.split("/")
     top = parts[0]
-    if top in DROPPED_TOP_LEVEL or top.endswith(".pyi"):
+    if top in DROPPED_TOP_LEVEL or top.removesuffix(".py") in RUNTIME_PROVIDED or name.endswith(BUILD_ONLY_SUFFIXES):
+        return False
+    if name.startswith(POWERTOOLS_SWAGGER_UI) and not name.endswith(".py"):
         return False
     if top.endswith((".dist-info", ".data")):
         dist = top.rsplit("-", 1)[0].split("-")[0].lower().replace(".", "_").replace("-", "_")
         if dist in DROPPED_DISTRIBUTIONS:
             return False
-    if "__pycache__" in parts or "tests" in parts[:-1] or name.endswith((".pyc", ".pyi")):
+    if "__pycache__" in parts or "tests" in parts[:-1] or name.endswith(".pyc"):
         return False
     if top == "phonenumbers" and len(parts) > 1 and parts[1] in PHONENUMBERS_UNUSED:
         return False
@@ -133,8 +142,31 @@ def top_level_sizes(zip_path: Path) -> collections.Counter:
     return sizes
 
 
-def lean_zip(zip_path: Path) -> None:
-    """Rewrites zip_path in place: drops what Lambda does not need, adds a .pyc for every .py."""
+def strip_shared_objects(tree: Path) -> int:
+    """`strip --strip-unneeded` on every ELF shared object under tree; returns the bytes saved.
+
+    Wheels ship their extensions with symbol tables and often DWARF debug info (cryptography's Rust binding alone
+    carries ~3 MB, aiohttp's parsers ~80 % of their size); the dynamic symbols the loader needs stay."""
+    strip = shutil.which("strip")
+    if strip is None:
+        print("package: `strip` (binutils) was not found: the shared objects keep their debug symbols and the "
+              "package is larger (apt-get install binutils)", file=sys.stderr)
+        return 0
+    saved = 0
+    for path in sorted(tree.rglob("*.so*")):
+        if not path.is_file() or path.read_bytes()[:4] != b"\x7fELF":
+            continue
+        before = path.stat().st_size
+        result = subprocess.run([strip, "--strip-unneeded", str(path)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise PackageError(f"strip failed on {path.relative_to(tree)}: {result.stderr.strip()}")
+        saved += before - path.stat().st_size
+    return saved
+
+
+def lean_zip(zip_path: Path) -> int:
+    """Rewrites zip_path in place: drops what Lambda does not need, strips the shared objects, adds a .pyc for
+    every .py. Returns the bytes stripping saved."""
     with tempfile.TemporaryDirectory(prefix="qalqan-package-") as tmp:
         tree = Path(tmp) / "task"
         modes: dict[str, int] = {}
@@ -144,6 +176,7 @@ def lean_zip(zip_path: Path) -> None:
                     continue
                 archive.extract(info, tree)
                 modes[info.filename] = info.external_attr
+        stripped = strip_shared_objects(tree)
         # ddir: tracebacks on Lambda name /var/task/..., not this temporary directory.
         ok = compileall.compile_dir(str(tree), ddir="/var/task", quiet=1, optimize=0, workers=1,
                                     invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
@@ -160,6 +193,7 @@ def lean_zip(zip_path: Path) -> None:
                 info.external_attr = modes.get(name, 0o644 << 16)
                 out.writestr(info, path.read_bytes())
         rebuilt.replace(zip_path)
+    return stripped
 
 
 def build(stage: str, out_dir: Path) -> dict:
@@ -171,9 +205,10 @@ def build(stage: str, out_dir: Path) -> dict:
     run_chalice(stage, out_dir, merge_path)
     zip_path = out_dir / "deployment.zip"
     before = zip_path.stat().st_size
-    lean_zip(zip_path)
+    stripped = lean_zip(zip_path)
     after = zip_path.stat().st_size
-    return {"zip": zip_path, "before": before, "after": after, "largest": top_level_sizes(zip_path).most_common(10)}
+    return {"zip": zip_path, "before": before, "after": after, "stripped": stripped,
+            "largest": top_level_sizes(zip_path).most_common(10)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"package: {error}", file=sys.stderr)
         return 1
     mb = 1024 * 1024
-    print(f"{report['zip']}: {report['before'] / mb:.1f} MB as chalice packaged it -> {report['after'] / mb:.1f} MB lean")
+    print(f"{report['zip']}: {report['before'] / mb:.1f} MB as chalice packaged it -> {report['after'] / mb:.1f} MB lean "
+          f"(stripping the shared objects saved {report['stripped'] / mb:.1f} MB unzipped)")
     print("largest top-level entries (compressed):")
     for name, size in report["largest"]:
         print(f"  {size / mb:6.2f} MB  {name}")

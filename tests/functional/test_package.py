@@ -19,7 +19,7 @@ from tools import package
 ROOT = Path(__file__).resolve().parents[2]
 # Dev-only code and the runtime's own copies: none of it may reach Lambda.
 FORBIDDEN = ("boto3", "botocore", "s3transfer", "moto", "pytest", "_pytest", "sklearn", "scipy", "numpy",
-             "local", "tests", "bench", "tools", "aws_xray_sdk", "wrapt")
+             "local", "tests", "bench", "tools", "aws_xray_sdk", "wrapt", "dns", "six.py")
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +108,87 @@ def test_merging_refuses_a_conflict_and_sets_the_stage(tmp_path):
     with pytest.raises(package.PackageError, match=r"Resources\.X\.Type"):
         package.deep_merge({"Resources": {"X": {"Type": "A"}}}, {"Resources": {"X": {"Type": "B"}}})
     assert package.merge_template("prod")["Parameters"]["Stage"]["Default"] == "prod"
+
+
+# Runs in the unzipped package with only the runtime's boto3 beside it (python -I -S: no venv site-packages), the
+# way Lambda loads it: everything the functions use must import and work from the stripped, pruned zip.
+SMOKE = r"""
+import sys
+sys.path[:0] = sys.argv[1:3]
+import base64, io, json, os
+
+import app  # every route, the wiring, Powertools
+from chalicelib.api import resolver, schemas
+from chalicelib import stickers
+from chalicelib.domain.codes import new_outlet_code
+body = schemas.ComplaintIn.model_validate({
+    "outlet_code": new_outlet_code(), "text": "На кассе пробили сметану два раза, чек не дали.",
+    "contact": {"name": "Айгүл", "phone": "8 701 123 45 67", "email": "Aigul@Example.kz"}})
+assert body.contact is not None  # email_validator without dnspython, phonenumbers without its geodata
+png = stickers.render_sticker_png(stickers.StickerInfo("7K3M9QX2", "Дүкен", "ЖШС «Сауда»"),
+                                  qr_base_url="https://q.qalqan.kz")
+assert png[:8] == b"\x89PNG\r\n\x1a\n"  # Pillow's stripped libraries, qrcode, the fonts
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+key = ec.generate_private_key(ec.SECP256R1())
+key.public_key().verify(key.sign(b"x", ec.ECDSA(hashes.SHA256())), b"x", ec.ECDSA(hashes.SHA256()))
+import http_ece, aiohttp, pywebpush  # the Web Push stack imports whole after stripping
+from py_vapid import Vapid
+receiver = ec.generate_private_key(ec.SECP256R1())
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+dh = receiver.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+secret = os.urandom(16)
+sealed = http_ece.encrypt(b"status", salt=None, private_key=ec.generate_private_key(ec.SECP256R1()), dh=dh,
+                          auth_secret=secret, version="aes128gcm")
+assert http_ece.decrypt(sealed, private_key=receiver, auth_secret=secret, version="aes128gcm") == b"status"
+vapid = Vapid()
+vapid.generate_keys()
+assert vapid.sign({"sub": "mailto:ops@qalqan.kz", "aud": "https://push.example"})["Authorization"]
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+BatchProcessor(event_type=EventType.DynamoDBStreams)
+print("ok")
+"""
+
+
+def test_the_stripped_package_imports_and_works_with_only_the_runtime_beside_it(built, tmp_path):
+    from bench.cold_start_packaged import bench_environment, runtime_dir
+
+    task = tmp_path / "task"
+    with zipfile.ZipFile(built["out"] / "deployment.zip") as archive:
+        archive.extractall(task)
+    env = bench_environment("http://127.0.0.1:9", secret="smoke-secret-smoke-secret-smoke-secret-01")
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", SMOKE, str(task), str(runtime_dir("venv"))],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+def test_the_unzipped_size_is_reported_without_pillow(built):
+    from bench.cold_start_packaged import sizes
+
+    size = sizes(built["out"] / "deployment.zip")
+    mib = 1024 * 1024
+    print(f"\nunzipped {size['unzipped'] / mib:.1f} MiB, Pillow {size['pillow'] / mib:.1f} MiB, "
+          f"without Pillow {size['without_pillow'] / mib:.1f} MiB (issue 8's target: under 25 MiB)")
+    assert size["pillow"] > 0 and size["without_pillow"] < size["unzipped"]
+    # Stripped: the extensions keep no symbol table and no debug info (what `strip --strip-unneeded` removes).
+    with zipfile.ZipFile(built["out"] / "deployment.zip") as archive:
+        for name in ("cryptography/hazmat/bindings/_rust.abi3.so",
+                     next(n for n in archive.namelist() if n.startswith("aiohttp/_http_parser.") and ".so" in n)):
+            sections = _elf_section_names(archive.read(name))
+            assert ".text" in sections and ".dynsym" in sections, name
+            assert not {".symtab", ".debug_info"} & sections, f"{name} is not stripped: {sorted(sections)}"
+
+
+def _elf_section_names(elf: bytes) -> set[str]:
+    """Section names of a little-endian ELF64 file (the x86_64 Lambda's)."""
+    import struct
+
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3A)
+    strtab_offset, = struct.unpack_from("<Q", elf, shoff + shstrndx * shentsize + 0x18)
+    names = set()
+    for index in range(shnum):
+        name_offset, = struct.unpack_from("<I", elf, shoff + index * shentsize)
+        start = strtab_offset + name_offset
+        names.add(elf[start:elf.index(b"\0", start)].decode())
+    return names
