@@ -3,7 +3,8 @@
     python -m bench.cold_start [--runs 9]
 
 Each figure is the median over fresh interpreters, timed inside the process around the import
-(interpreter start-up excluded, so the ratio compares what our code adds).
+(interpreter start-up excluded, so the ratio compares what our code adds). It runs in the venv; the deployed
+package's first calls, with only the runtime's boto3 beside it, are bench/cold_start_packaged.py's (`make bench-cold`).
 """
 from __future__ import annotations
 

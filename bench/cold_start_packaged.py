@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nfirst call after a cold start (import + one call), median of {args.runs} fresh processes, interleaved; "
           f"python {sys.version.split()[0]}, runtime SDK: {runtime.name}"
           f"{'' if boto3_version is None else ' (' + boto3_version.name + ')'}")
-    print(f"  {'case':34s} {'handler':26s} {'wall ms':>8s} {'ratio':>6s} {'CPU ms':>8s} {'ratio':>6s}")
+    print(f"  {'case':34s} {'handler':32s} {'wall ms':>8s} {'ratio':>6s} {'CPU ms':>8s} {'ratio':>6s}")
     medians = {case: {k: statistics.median(v) for k, v in values.items()} for case, values in samples.items()}
     labels = {"lean": "lean handler, one GetItem (302)", "resolver": "qr_resolver, function URL (302)",
               "complaint": "API, POST /complaints (201)"}
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             met = wall <= target and cpu <= target
             verdicts.append(met)
             verdict = f"  target <= {target:.1f}x: {'OK' if met else 'OVER'}"
-        print(f"  {labels[case]:34s} {paths['handlers'][case]:26s} {median['ms']:8.1f} {wall:5.2f}x "
+        print(f"  {labels[case]:34s} {paths['handlers'][case]:32s} {median['ms']:8.1f} {wall:5.2f}x "
               f"{median['cpu_ms']:8.1f} {cpu:5.2f}x{verdict}")
     waited = medians["lean"]["ms"] / medians["lean"]["cpu_ms"]
     if waited > 1.5:
