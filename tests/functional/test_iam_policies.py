@@ -456,9 +456,11 @@ def test_logs_only_to_the_functions_own_group_and_kms_only_through_ssm(stage, fu
             # the chat pushes) and the webhook's secret token (the API only): nothing else
             telegram = {"api_handler": [f"/qalqan/{stage}/telegram-bot-token", f"/qalqan/{stage}/telegram-secret-token"],
                         "reactions": [f"/qalqan/{stage}/telegram-bot-token"]}.get(function, [])
+            # and the Web Push signing key (VAPID), where pushes are sent from
+            webpush = [f"/qalqan/{stage}/vapid-private-key"] if function in ("api_handler", "reactions") else []
             assert sorted(p.rsplit(":parameter", 1)[1] for p in _as_list(
                 s["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"])) == [
-                f"/qalqan/{stage}/previous-secret", f"/qalqan/{stage}/secret", *telegram]
+                f"/qalqan/{stage}/previous-secret", f"/qalqan/{stage}/secret", *telegram, *webpush]
         for resource in _as_list(s.get("Resource", [])):
             assert resource != "*", s
     reads_secret = allows(doc, "ssm:GetParameter", f"arn:aws:ssm:r:1:parameter/qalqan/{stage}/secret")
