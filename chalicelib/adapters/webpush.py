@@ -120,6 +120,10 @@ def _no_redirects_session():
     """A requests session that never follows a redirect: the new location was never checked."""
     import requests
 
+    # A push endpoint's path is the device's token (personal data): urllib3's connection logs quote it at
+    # DEBUG and its retry warnings at WARNING, so they stay off in the process that sends.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+
     class NoRedirects(requests.Session):
         def request(self, method, url, **kwargs):
             kwargs["allow_redirects"] = False

@@ -339,3 +339,21 @@ def test_a_closed_complaint_cannot_be_followed(push):
                                headers={**push.token, "Accept-Language": "ru"},
                                body=json.dumps({"subscription": Device(FCM + "late2-" + "p" * 40).subscription()}))
     assert "закрыта" in json.loads(ru.body)["error"]["message"]
+
+
+def test_no_log_line_carries_an_endpoint_or_a_key(push, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="qalqan")
+    device = Device(FCM + "logged-" + "q" * 40)
+    push.subscribe(device)
+    push.take_in_review()
+    push.client.http.delete(f"/complaints/{push.made['id']}/push-subscriptions", headers=push.token,
+                            body=json.dumps({"subscription": device.subscription()}))
+    records = [(r.name, r.getMessage(), {k: v for k, v in vars(r).items() if k not in ("msg", "args")})
+               for r in caplog.records]
+    assert any(extra.get("delivered") == 1 for _, _, extra in records)  # the sender's line is there
+    dump = repr(records)
+    for secret in ("logged-" + "q" * 40, device.p256dh, b64url(device.auth), push.made["tracking_token"]):
+        assert secret not in dump
