@@ -157,40 +157,44 @@ def sizes(zip_path: Path) -> dict:
 
 
 def runtime_dir(spec: str) -> Path:
-    """A directory with only the runtime-provided packages, precompiled, as /var/runtime has them."""
+    """A directory with only the runtime-provided packages, precompiled, as /var/runtime has them. Built once
+    into a private directory and renamed into place, so two runs at once (the bench, test_package under
+    pytest -n 2) never see a half-made one."""
     if spec == "venv":
         import boto3
         import botocore
 
         target = CACHE / f"venv-boto3-{boto3.__version__}-botocore-{botocore.__version__}"
-        if not (target / ".complete").exists():
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(parents=True)
-            for name in RUNTIME_MODULES:
-                module = __import__(name)
-                source = Path(module.__file__)
-                if source.name == "__init__.py":
-                    shutil.copytree(source.parent, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-                else:
-                    shutil.copy2(source, target / source.name)
-            _precompile(target)
+    else:
+        target = CACHE / f"pip-boto3-{spec}"
+    if target.is_dir():
         return target
-    target = CACHE / f"pip-boto3-{spec}"
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        # --no-compile, then compileall: the same precompiled state as the venv copy, whatever pip defaults to.
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-compile", "--target", str(target), f"boto3=={spec}"], check=True)
-        _precompile(target)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=CACHE))
+    try:
+        if spec == "venv":
+            for name in RUNTIME_MODULES:
+                source = Path(__import__(name).__file__)
+                if source.name == "__init__.py":
+                    shutil.copytree(source.parent, staging / name, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy2(source, staging / source.name)
+        else:
+            # --no-compile, then compileall: the same precompiled state as the venv copy, whatever pip defaults to.
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                            "--no-compile", "--target", str(staging), f"boto3=={spec}"], check=True)
+        import compileall
+
+        if not compileall.compile_dir(str(staging), ddir=str(target), quiet=1, workers=1):
+            raise SystemExit(f"could not precompile {staging}")
+        try:
+            staging.rename(target)
+        except OSError:  # another run put it in place first: theirs is as good
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def _precompile(target: Path) -> None:
-    import compileall
-
-    if not compileall.compile_dir(str(target), quiet=1, workers=1):
-        raise SystemExit(f"could not precompile {target}")
-    (target / ".complete").write_text("ok\n")
 
 
 def bench_environment(endpoint: str, secret: str) -> dict:
