@@ -193,6 +193,8 @@ def outputs(cfn, name: str) -> dict[str, str]:
 
 
 def content_type(path: Path) -> str:
+    if path.name.startswith(("LICENSE", "NOTICE")):
+        return "text/plain; charset=utf-8"  # the vendored libraries' licences travel with them
     return TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
