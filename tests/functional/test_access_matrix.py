@@ -94,6 +94,13 @@ def world():
 
         services.settings = _replace(services.settings, vapid_private_key_value=_vapid_key(),
                                      vapid_subject="mailto:matrix@qalqan.kz")
+        import boto3  # the open data's bucket, so GET /open-data/{name} has files to link to
+
+        from chalicelib.adapters.open_data import S3Objects
+
+        boto3.client("s3").create_bucket(Bucket=OPEN_DATA_BUCKET, CreateBucketConfiguration={
+            "LocationConstraint": services.settings.aws_region})
+        services.objects = S3Objects(OPEN_DATA_BUCKET, services.settings.aws_region)
         demo = seed_demo(services)
         keys = demo["keys"]
         from app import app
@@ -270,6 +277,13 @@ ROUTES = [
     Route("open311 request", "GET", "/open311/v2/requests/{id}", "public", target="open311 request"),
     Route("open311 service", "GET", "/open311/v2/services/{id}", "public", target="open311 service"),
 ]
+ROUTES += [
+    # the public record pages and an open-data file (a redirect to a short-lived link on the bucket)
+    Route("public outlet page", "GET", "/public/outlets/{id}", "public", target="outlet"),
+    Route("public business page", "GET", "/public/businesses/{id}", "public", target="bin"),
+    Route("open data file", "GET", "/open-data/{id}", "public", target="open data file", ok_status=302),
+]
+OPEN_DATA_BUCKET = "qalqan-matrix-open-data"
 CELLS = [(route, who) for route in ROUTES for who in EXPECTED]
 
 
@@ -284,7 +298,7 @@ def test_the_matrix_covers_every_id_route_and_principal_and_reports_its_size():
 
     id_routes = {(m, p.replace("{complaint_id}", "{id}").replace("{bin}", "{id}").replace("{code}", "{id}")
                   .replace("{key_id}", "{id}").replace("{owner}", "{id}").replace("{request_file}", "{id}")
-                  .replace("{service_file}", "{id}"))
+                  .replace("{service_file}", "{id}").replace("{name}", "{id}"))
                  for p, entry in app.routes.items() if "{" in p for m in entry}
     assert {(r.method, r.path) for r in ROUTES} == id_routes, "a route that takes an id is missing from the access matrix (or the table names one that is gone)"
     assert len(ROUTES) == len({(r.method, r.path) for r in ROUTES})
@@ -298,7 +312,7 @@ def test_the_matrix_covers_every_id_route_and_principal_and_reports_its_size():
     assert set(columns["public"]) == {OK}           # nobody is turned away from a sticker's public side
     assert {r.audience for r in ROUTES} == set(AUDIENCES)
     size = len(CELLS)
-    assert size == len(ROUTES) * len(EXPECTED) == 25 * 17
+    assert size == len(ROUTES) * len(EXPECTED) == 28 * 17
     message = f"access matrix: {size} cells ({len(ROUTES)} routes x {len(EXPECTED)} principals)"
     print(message)
     # pytest captures a test's output and xdist workers have no terminal of their own; a warning is the
@@ -352,6 +366,12 @@ def _target(w: World, route: Route, marker: str):
                 [marker, CONTACT_NAME, CONTACT_PHONE, f"{marker.lower()}@example.kz", created["tracking_token"]], None)
     if route.target == "open311 service":
         return "overcharge.json", "no_such_service.json", [], None
+    if route.target == "open data file":
+        from chalicelib.services.open_data import export_day
+
+        day = w.clock.now().astimezone(w.services.rules.tz).date()
+        export_day(day, c=w.services)
+        return f"complaints-{day.isoformat()}.csv", "complaints-1999-01-01.csv", [], None
     if route.target == "complaint":
         created = w.submit(marker)
         if route.name == "push unsubscribe":  # a device already follows it: a refused DELETE must leave it
@@ -416,7 +436,7 @@ def _snapshot(w: World, route: Route, ident: str):
     if route.target == "open311 request":
         stored = w.services.complaints.get(ident.rsplit(".", 1)[0], consistent=True)
         return stored.version, stored.status, stored.updated_at
-    if route.target == "open311 service":
+    if route.target in ("open311 service", "open data file"):
         return None
     if route.target == "outlet":
         return w.services.outlets.get(ident, consistent=True)
@@ -466,7 +486,11 @@ def test_access_matrix_cell(world, route, who):
 def _check_public(w: World, route: Route, ident: str, missing: str, headers: dict, response) -> None:
     """A public route answers a caller with a credential exactly as it answers one without (no extra
     fields for a key, no refusal for a dead one), and an unknown id is a 404 for everyone."""
-    if route.method == "GET":  # a second POST would be a second rating
+    if route.method == "GET" and route.ok_status == 302:  # a signed link: the same file, its own signature
+        anonymous = w.call("GET", route.path.format(id=ident), headers={"Accept": route.content_type})
+        assert anonymous.status_code == 302
+        assert anonymous.headers["Location"].split("?")[0] == response.headers["Location"].split("?")[0]
+    elif route.method == "GET":  # a second POST would be a second rating
         anonymous = w.call("GET", route.path.format(id=ident), headers={"Accept": route.content_type})
         assert _comparable(response) == _comparable(anonymous)
     unknown = w.call(route.method, route.path.format(id=missing), route.body, headers)
@@ -475,12 +499,17 @@ def _check_public(w: World, route: Route, ident: str, missing: str, headers: dic
         assert json.loads(unknown.body) == [{"code": 404, "description": json.loads(unknown.body)[0]["description"]}]
         return
     code = json.loads(unknown.body)["error"]["code"]
-    assert code == ("business_not_found" if route.target == "bin" else "outlet_not_found")
+    assert code == {"bin": "business_not_found", "open data file": "open_data_file_not_found"}.get(
+        route.target, "outlet_not_found")
 
 
 def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_token, marker: str):
     """The entitled caller gets the object (or a state conflict), and its key id is what the record keeps."""
     assert response.status_code == route.ok_status, response.body
+    if route.name == "open data file":
+        location = response.headers["Location"]
+        assert OPEN_DATA_BUCKET in location and f"/complaints/{ident[11:15]}/{ident}?" in location and "Signature" in location
+        return
     if route.name.startswith("push "):
         from chalicelib.services.push import push_ref
 
@@ -559,6 +588,11 @@ def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_
         assert (body["rating"]["code"], body["rating"]["count"]) == (ident, 1)
         stored, _ = _ratings(w, ident)
         assert (stored["quick_n"], stored["stars_sum"]) == (1, 4)  # a key gives a rating no extra weight
+    elif route.name == "public outlet page":
+        assert body["outlet"]["code"] == ident and body["rating"]["code"] == ident
+        assert body["sector_average"]["sector"]["id"] == body["outlet"]["sector"]["id"]
+    elif route.name == "public business page":
+        assert body["business"]["bin"] == ident and ident in {o["outlet"]["business"]["bin"] for o in body["outlets"]}
     elif route.name == "open311 request":
         assert [row["service_request_id"] for row in body] == [ident.rsplit(".", 1)[0]]
         assert body[0]["status"] == "open" and body[0]["description"] is None

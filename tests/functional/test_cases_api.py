@@ -27,7 +27,7 @@ SUMMARY_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_a
                 "secondary_agencies"}
 TRACKING_KEYS = {"id", "status", "status_label", "kind", "created_at", "updated_at", "agency", "secondary_agencies",
                  "outlet", "business",
-                 "category", "routing", "contact_provided", "due_at", "business_due_at", "agency_due_at", "flags",
+                 "category", "routing", "contact_provided", "publish_consent", "due_at", "business_due_at", "agency_due_at", "flags",
                  "business_response", "feedback", "can_give_feedback", "result", "rejection", "timeline"}
 
 
