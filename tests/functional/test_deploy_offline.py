@@ -162,3 +162,17 @@ def test_what_an_administrator_watches_has_an_alarm_that_tells_someone(packaged)
             if dimension["Name"] == "FunctionName":
                 assert dimension["Value"]["Ref"] in resources
     assert resources["AlertsEmailSubscription"]["Condition"] == "HasAlertEmail"
+
+
+def test_the_open_data_bucket_is_private_kept_and_named_as_the_roles_expect(packaged):
+    stage, template = packaged
+    bucket = template["Resources"]["OpenDataBucket"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+    assert bucket["Properties"]["BucketName"] == {"Fn::Sub": "qalqan-${Stage}-open-data"}
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]["environment_variables"]
+    assert config["OPEN_DATA_BUCKET"] == f"qalqan-{stage}-open-data"
+    granted = {r for role, s in _statements(template) for r in _listed(s.get("Resource", [])) if "s3:::" in str(r)}
+    assert granted and all(str(r).startswith(f"arn:aws:s3:::qalqan-{stage}-open-data/") for r in granted), granted
+    alarm = template["Resources"]["OpenDataExportErrorsAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"]["Ref"] in template["Resources"]
