@@ -59,6 +59,9 @@
       resolve(code);
     };
     close.onclick = () => finish(null);
+    let shownMsg = null; // {k: key}: a language switch re-words the open scanner too
+    const say = (m) => { shownMsg = m; msg.textContent = t(m.k); };
+    Q.onLang(() => { if (!over) { h.textContent = t("scan_h"); close.textContent = t("scan_close"); if (shownMsg) say(shownMsg); } });
     dlg.addEventListener("cancel", (e) => { e.preventDefault(); finish(null); });
     dlg.showModal();
     (async () => {
@@ -70,7 +73,7 @@
         await video.play().catch(() => {});
         read = await reader();
       } catch (e) {
-        msg.textContent = t("scan_no_camera"); // refused, no camera, or the library could not load
+        say({ k: "scan_no_camera" }); // refused, no camera, or the library could not load
         return;
       }
       const tick = async () => {
@@ -79,7 +82,7 @@
           const text = await Promise.resolve().then(() => read(video)).catch(() => null);
           const code = text && codeOf(text);
           if (code) return finish(code);
-          if (text) msg.textContent = t("scan_not_ours");
+          if (text) say({ k: "scan_not_ours" });
         }
         setTimeout(tick, EVERY_MS);
       };
