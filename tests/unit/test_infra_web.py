@@ -168,3 +168,19 @@ def test_cfn_lint_passes_on_the_template_and_catches_a_broken_one():
     problems = _lint(broken)
     assert any("TLSv1.9_2030" in p for p in problems), problems
     assert any("https-please" in p for p in problems), problems
+
+
+def _directives(csp: str) -> dict[str, set[str]]:
+    return {name: set(sources) for name, *sources in (part.split() for part in csp.split(";") if part.strip())}
+
+
+def test_the_service_worker_needs_nothing_the_pages_policy_cloudfront_sends_it_does_not_allow():
+    """CloudFront sends the pages' CSP on every file, sw.js included; locally sw.js gets its own narrower
+    WORKER_CSP, under which the browser tests run the worker. So whatever the worker does locally is allowed
+    in production too, as long as each of its sources is also in the pages' policy."""
+    worker, page = _directives(server.WORKER_CSP), _directives(server.PAGE_CSP)
+    for name, sources in worker.items():
+        if sources == {"'none'"} or name in ("frame-ancestors", "base-uri"):
+            continue
+        allowed = page.get(name, page["default-src"])
+        assert sources <= allowed, (name, sources, allowed)
