@@ -2,7 +2,7 @@
 
 Starts `python -m local` on a free port, then per run: a complaint, a device subscribed through the fake push
 service, the agency takes the case, and the time until the decrypted push is in /_local/outbox (the write, the
-stream pump's poll, the reactions, pywebpush's encryption and VAPID signature, the fake service's check and
+stream pump's poll, the reactions, the sender's encryption (http_ece) and VAPID signature (py_vapid), the fake service's check and
 decryption). Then the mean time of GET /open311/v2/requests.json?status=open over HTTP. Prints one JSON line.
 """
 from __future__ import annotations

@@ -56,6 +56,9 @@ class Settings:
     # (only the local stack's fake push service sets it).
     vapid_private_key_value: str = field(default="", repr=False)
     vapid_private_key_parameter: str | None = None
+    # VAPID_PUBLIC_KEY: the pair's public half (base64url uncompressed point), served by GET /push/key as it is,
+    # so the API never reads the private key nor needs cryptography; the sender checks that the two match.
+    vapid_public_key: str = ""
     vapid_subject: str = ""
     push_endpoint_prefixes: tuple[str, ...] = ()
     # The open data (docs/open-data.md): the bucket the daily export writes to (unset: no export, and
@@ -119,8 +122,8 @@ class Settings:
 
     @property
     def push_configured(self) -> bool:
-        """A VAPID key is given (as a value or a parameter); nothing is fetched to know it."""
-        return bool(self.vapid_private_key_value or self.vapid_private_key_parameter)
+        """A VAPID key pair is given (the private half as a value or a parameter); nothing is fetched to know it."""
+        return bool((self.vapid_private_key_value or self.vapid_private_key_parameter) and self.vapid_public_key)
 
     @cached_property
     def vapid_private_key(self) -> str:
@@ -271,6 +274,17 @@ def load_settings(env: dict | None = None) -> Settings:
     vapid_subject = env.get("VAPID_SUBJECT") or (web_base.rstrip("/") if web_base.startswith("https://") else "")
     if (vapid_key or vapid_parameter) and not vapid_subject.startswith(("mailto:", "https://")):
         problems.append("VAPID_SUBJECT must be a mailto: or https: contact when a VAPID key is set")
+    vapid_public = env.get("VAPID_PUBLIC_KEY", "").strip()
+    if bool(vapid_key or vapid_parameter) != bool(vapid_public):
+        problems.append("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (or VAPID_PRIVATE_KEY_PARAMETER) go together "
+                        "(`python -m tools.admin push-keys` makes a pair)")
+    elif vapid_public:
+        from chalicelib.domain.p256 import public_key_point
+
+        try:
+            public_key_point(vapid_public)
+        except ValueError:
+            problems.append("VAPID_PUBLIC_KEY must be a base64url uncompressed P-256 point (65 bytes)")
     push_prefixes = tuple(p.strip() for p in env.get("PUSH_ENDPOINT_PREFIXES", "").split(",") if p.strip())
     for push_prefix in push_prefixes:
         _url("PUSH_ENDPOINT_PREFIXES", push_prefix, problems)
@@ -288,6 +302,7 @@ def load_settings(env: dict | None = None) -> Settings:
         previous_secret_value=env.get("QALQAN_PREVIOUS_SECRET", ""),
         previous_secret_parameter=env.get("QALQAN_PREVIOUS_SECRET_PARAMETER") or None,
         vapid_private_key_value=vapid_key, vapid_private_key_parameter=vapid_parameter, vapid_subject=vapid_subject,
+        vapid_public_key=vapid_public,
         push_endpoint_prefixes=push_prefixes,
         open_data_bucket=open_data_bucket, open_data_refresh_days=int(refresh),
         telegram_bot_token_value=bot_token, telegram_bot_token_parameter=env.get("TELEGRAM_BOT_TOKEN_PARAMETER") or None,

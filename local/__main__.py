@@ -47,7 +47,9 @@ def configure_environment(port: int, moto_endpoint: str, vault_endpoint: str) ->
     os.environ.pop("TELEGRAM_SECRET_TOKEN_PARAMETER", None)
     # Web Push against the fake push service (local/push.py): a VAPID key new on every run (push
     # subscriptions live in memory like everything else), and this server's fake endpoints allowed.
-    os.environ.update({"VAPID_PRIVATE_KEY": local_vapid_key(), "VAPID_SUBJECT": "mailto:push@qalqan.local",
+    vapid_private, vapid_public = local_vapid_keys()
+    os.environ.update({"VAPID_PRIVATE_KEY": vapid_private, "VAPID_PUBLIC_KEY": vapid_public,
+                       "VAPID_SUBJECT": "mailto:push@qalqan.local",
                        "PUSH_ENDPOINT_PREFIXES": f"http://127.0.0.1:{port}/_local/push/"})
     os.environ.pop("VAPID_PRIVATE_KEY_PARAMETER", None)
     # Writes and reads share one process and moto has no index lag: a short settle keeps queues snappy.
@@ -55,14 +57,11 @@ def configure_environment(port: int, moto_endpoint: str, vault_endpoint: str) ->
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
-def local_vapid_key() -> str:
-    """A fresh VAPID private key, base64url raw (the form VAPID_PRIVATE_KEY takes)."""
-    import base64
+def local_vapid_keys() -> tuple[str, str]:
+    """A fresh VAPID pair as VAPID_PRIVATE_KEY (base64url raw scalar) and VAPID_PUBLIC_KEY (base64url point) take it."""
+    from tools.admin import new_vapid_keys
 
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
-    return base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
+    return new_vapid_keys()
 
 
 TOPIC_NAME = "qalqan-local-notifications"

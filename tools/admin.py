@@ -7,6 +7,8 @@
     python -m tools.admin create-key --role business --bin 940140000385 --label "Taza Market, head office"
     python -m tools.admin revoke-key k1a2b3c4d5e6f
     python -m tools.admin telegram-set-webhook --url https://<api domain>/api/channels/telegram/webhook
+    python -m tools.admin push-keys --stage dev          (a Web Push VAPID pair; docs/push.md)
+    python -m tools.admin push-keys --public-of key.txt  (the VAPID_PUBLIC_KEY of an existing private key)
 
 `import-csv` and `stickers` talk to the admin API (QALQAN_API, QALQAN_ADMIN_KEY; locally they default
 to .local/demo.json), so they go through the same validation, audit and idempotency as any client.
@@ -460,6 +462,64 @@ def telegram_set_webhook(url: str, *, drop_pending: bool, max_connections: int) 
     return 0
 
 
+def new_vapid_keys() -> tuple[str, str]:
+    """A fresh Web Push VAPID pair: (VAPID_PRIVATE_KEY as base64url raw 32-byte scalar, VAPID_PUBLIC_KEY)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
+    private = base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
+    return private, vapid_public_key(private)
+
+
+def vapid_public_key(private_key: str) -> str:
+    """VAPID_PUBLIC_KEY for a private key (base64url raw, base64url DER or PEM), as the sender reads it.
+
+    Not chalicelib.adapters.webpush.application_server_key: that module loads the table models, which read the
+    settings at import, and neither this tool nor `python -m local` (before its environment is set) has them."""
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from py_vapid import Vapid
+
+    text = private_key.strip()
+    signer = Vapid.from_pem(text.encode()) if text.startswith("-----BEGIN") else Vapid.from_string(private_key=text)
+    point = signer.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
+
+
+def push_keys(stage: str, out: Path | None, public_of: str | None) -> int:
+    """Makes a VAPID pair: the private half into a new file only its owner can read (never on the terminal, so not
+    in a scrollback or a CI log), the SSM command that stores it, and the public half for the stage's config.
+    With public_of ("-" for stdin): prints the public half of an existing private key (an installation that set
+    only VAPID_PRIVATE_KEY before VAPID_PUBLIC_KEY existed)."""
+    if public_of is not None:
+        text = sys.stdin.read() if public_of == "-" else Path(public_of).read_text(encoding="utf-8")
+        try:
+            print(vapid_public_key(text))
+        except Exception as exc:  # noqa: BLE001 - py_vapid raises several kinds for a key it cannot read
+            raise UsageError(f"not a VAPID private key (base64url raw, base64url DER or PEM): "
+                             f"{exc.__class__.__name__}") from None
+        return 0
+    path = out or Path.cwd() / f"vapid-private-key-{stage}.txt"
+    private, public = new_vapid_keys()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{path} exists: a second pair would replace a key browsers already subscribed with") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(private + "\n")
+    parameter = f"/qalqan/{stage}/vapid-private-key"
+    print(f"private key written to {path} (mode 600). Store it, then delete the file:\n\n"
+          f"  aws ssm put-parameter --name {parameter} --type SecureString --value \"$(cat {path})\" && rm {path}\n\n"
+          f"and add to the \"{stage}\" stage's environment_variables in .chalice/config.json:\n\n"
+          f"  \"VAPID_PRIVATE_KEY_PARAMETER\": \"{parameter}\",\n"
+          f"  \"VAPID_PUBLIC_KEY\": \"{public}\",\n"
+          f"  \"VAPID_SUBJECT\": \"mailto:<the operator's address>\"\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     api, key = _defaults()
     parser = argparse.ArgumentParser(prog="python -m tools.admin", description=__doc__,
@@ -504,7 +564,17 @@ def main(argv: list[str] | None = None) -> int:
     p_telegram.add_argument("--drop-pending-updates", action="store_true",
                             help="forget updates Telegram queued while no webhook answered")
     p_telegram.add_argument("--max-connections", type=int, default=40, help="parallel deliveries (1-100, default 40)")
+    p_push = sub.add_parser("push-keys", help="make a Web Push VAPID key pair (or print an existing key's public half)")
+    p_push.add_argument("--stage", choices=("dev", "prod"), default="dev", help="names the SSM parameter (default dev)")
+    p_push.add_argument("--out", type=Path, help="file for the private key (default ./vapid-private-key-<stage>.txt)")
+    p_push.add_argument("--public-of", metavar="FILE",
+                        help="print VAPID_PUBLIC_KEY for this existing private key file ('-': stdin) instead")
     args = parser.parse_args(argv)
+    if args.command == "push-keys":
+        try:
+            return push_keys(args.stage, args.out, args.public_of)
+        except UsageError as exc:
+            p_push.error(str(exc))
     if args.command == "telegram-set-webhook":
         from chalicelib.settings import ConfigurationError
 

@@ -1,21 +1,26 @@
-"""Web Push: the subscriptions' storage on the contact vault's side, and sending through pywebpush (RFC 8291
-aes128gcm payload encryption, RFC 8292 VAPID).
+"""Web Push: the subscriptions' storage on the contact vault's side, and sending (RFC 8291 aes128gcm payload
+encryption with http_ece, RFC 8292 VAPID signing with py_vapid, the POST with urllib).
 
 Storage: one item per complaint in the vault's table (`ref` "ps_<digest of the complaint id>"), its `push`
 map holding the subscriptions by id. A device subscribing adds one key with a conditional UpdateItem, so two
 devices subscribing at once never overwrite each other, and the limit per complaint holds.
 
-Sending: every subscription of the complaint gets the payload in its own language. pywebpush (with
-cryptography, http_ece, requests and aiohttp) is imported on the first send only: the API's cold start never
-pays for it. A 404 or 410 from the push service means the browser dropped the subscription: it is removed.
-Logs carry counts and statuses, never an endpoint.
+Sending: every subscription of the complaint gets the payload in its own language. http_ece and py_vapid are
+the building blocks pywebpush itself is made of (the same web-push-libs project); pywebpush 2 added only a
+requests/aiohttp transport, ~19 MB of packages the reactions function does not need: the standard library's
+urllib posts one small body as well. They (and cryptography) are imported on the first send only and ship in the
+reactions function's zip alone (tools/package.py). A 404 or 410 from the push service means the browser dropped
+the subscription: it is removed. Logs carry counts and statuses, never an endpoint.
 """
 from __future__ import annotations
 
 import base64
 import json
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import size
@@ -27,7 +32,6 @@ from chalicelib.settings import Settings
 log = logging.getLogger("qalqan.webpush")
 
 PUSH_TTL_SECONDS = 24 * 3600   # a status change still matters a day later; the push service keeps it that long
-CONNECT_TIMEOUT, READ_TIMEOUT = 3.05, 5.0
 
 
 def _b64url(data: bytes) -> str:
@@ -45,13 +49,9 @@ def vapid(private_key: str):
 
 
 def application_server_key(private_key: str) -> str:
-    """The public key browsers pass to PushManager.subscribe: the uncompressed P-256 point, base64url."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    key = vapid(private_key).public_key
-    assert isinstance(key, ec.EllipticCurvePublicKey)
-    return _b64url(key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+    """The public half of a VAPID private key as VAPID_PUBLIC_KEY takes it (and GET /push/key serves it, for
+    PushManager.subscribe): the uncompressed P-256 point, base64url. Needs cryptography: tools and the sender."""
+    return _b64url(_public_point(vapid(private_key)))
 
 
 # --- storage ------------------------------------------------------------------------------------------------
@@ -116,38 +116,84 @@ class VaultPushSubscriptions:
 
 
 # --- sending ------------------------------------------------------------------------------------------------
-def _no_redirects_session():
-    """A requests session that never follows a redirect: the new location was never checked."""
-    import requests
+@dataclass(frozen=True)
+class PushRequest:
+    """One encrypted, signed POST to a subscription's endpoint (what a transport sends)."""
+    url: str
+    headers: dict
+    body: bytes
 
-    # A push endpoint's path is the device's token (personal data): urllib3's connection logs quote it at
-    # DEBUG and its retry warnings at WARNING, so they stay off in the process that sends.
-    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
-    class NoRedirects(requests.Session):
-        def request(self, method, url, **kwargs):
-            kwargs["allow_redirects"] = False
-            return super().request(method, url, **kwargs)
+class UrllibTransport:
+    """Posts a PushRequest with the standard library and answers the status (0: no answer: network, timeout).
 
-    return NoRedirects()
+    urllib has one timeout per blocking socket operation: the connect and every read each get TIMEOUT seconds,
+    so a push service that hangs costs at most a few of them, well inside the reactions function's 60 s."""
+
+    TIMEOUT = 5.0
+
+    def __init__(self) -> None:
+        # Imported here, not with the module: the API function imports this module for the storage only.
+        import urllib.request
+
+        class NoRedirects(urllib.request.HTTPRedirectHandler):
+            """A 3xx is answered as it is, never followed: the new location was never checked."""
+
+            def redirect_request(self, req, fp, code, msg, headers, newurl):
+                return None
+
+        self._opener = urllib.request.build_opener(NoRedirects())
+
+    def __call__(self, request: PushRequest) -> int:
+        import http.client
+        import urllib.error
+        import urllib.request
+
+        http_request = urllib.request.Request(request.url, data=request.body, headers=request.headers, method="POST")
+        try:
+            with self._opener.open(http_request, timeout=self.TIMEOUT) as response:
+                response.read(4096)
+                return response.status
+        except urllib.error.HTTPError as answered:  # 3xx (not followed), 4xx, 5xx
+            answered.close()
+            return answered.code
+        except (urllib.error.URLError, OSError, http.client.HTTPException):  # refused, DNS, TLS, timeout
+            return 0
+
+
+def encrypt(payload: bytes, p256dh: str, auth: str) -> bytes:
+    """The RFC 8291 aes128gcm body for one subscription: ECDH with a fresh server key per message."""
+    import http_ece
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return http_ece.encrypt(payload, private_key=ec.generate_private_key(ec.SECP256R1()), dh=_unb64url(p256dh),
+                            auth_secret=_unb64url(auth), version="aes128gcm")
+
+
+def _unb64url(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
 class WebPushSender:
     """Sends a "webpush" Message (built by services.push.status_push) to every subscription of its `to` ref.
 
-    `session` is a requests.Session (tests give one that answers like a push service, or capture the bytes)."""
+    `transport` posts a PushRequest and answers the status (UrllibTransport by default; tests give one that
+    answers like a push service, or hands the request to the local fake one)."""
 
-    def __init__(self, settings: Settings, subscriptions: PushSubscriptions, *, session=None) -> None:
+    def __init__(self, settings: Settings, subscriptions: PushSubscriptions, *, transport=None) -> None:
         self._settings = settings
         self._subscriptions = subscriptions
-        self._session = session
+        self._transport = transport
         self._vapid = None
+        self._pair_error: str | None = None
 
     def send(self, message: Message) -> None:
         from chalicelib.services.push import endpoint_allowed, payload_for
 
         if not self._settings.push_configured:
-            raise DeliveryFailed("web push is not configured (VAPID_PRIVATE_KEY is unset)", transient=False)
+            raise DeliveryFailed("web push is not configured (VAPID_PRIVATE_KEY / VAPID_PUBLIC_KEY unset)",
+                                 transient=False)
+        signer = self._signer()
         subscriptions = self._subscriptions.list(message.to)
         content = json.loads(message.body)
         delivered = gone = 0
@@ -159,7 +205,7 @@ class WebPushSender:
                 self._subscriptions.remove(message.to, sub.id)
                 gone += 1
                 continue
-            status = self._post(sub, payload_for(content, sub.lang), content)
+            status = self._post(signer, sub, payload_for(content, sub.lang), content)
             if 200 <= status < 300:
                 delivered += 1
             elif status in (404, 410):
@@ -182,27 +228,34 @@ class WebPushSender:
             raise DeliveryFailed(f"push service refused: {', '.join(permanent)}", transient=False)
 
     def _signer(self):
-        if self._vapid is None:
-            self._vapid = vapid(self._settings.vapid_private_key)
+        """The VAPID signer, once its public key is known to be VAPID_PUBLIC_KEY (what GET /push/key gave every
+        browser): a push signed with another key is refused by every push service, for every device."""
+        if self._pair_error is None and self._vapid is None:
+            signer = vapid(self._settings.vapid_private_key)
+            if _public_point(signer) != _unb64url(self._settings.vapid_public_key.strip()):
+                self._pair_error = ("VAPID_PUBLIC_KEY is not the public half of VAPID_PRIVATE_KEY: no push is sent "
+                                    "(python -m tools.admin push-keys --public-of - prints the right one)")
+                log.error(self._pair_error)
+            else:
+                self._vapid = signer
+        if self._pair_error is not None:
+            raise DeliveryFailed(self._pair_error, transient=False)
         return self._vapid
 
-    def _post(self, sub: PushSubscription, payload: dict, content: dict) -> int:
-        import requests
-        from pywebpush import WebPushException, webpush
+    def _post(self, signer, sub: PushSubscription, payload: dict, content: dict) -> int:
+        if self._transport is None:
+            self._transport = UrllibTransport()
+        body = encrypt(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), sub.p256dh, sub.auth)
+        parts = urlsplit(sub.endpoint)
+        # a fresh claims dict per push: `exp` 12 h ahead (push services refuse more than 24 h)
+        claims = {"sub": self._settings.vapid_subject, "aud": f"{parts.scheme}://{parts.netloc}",
+                  "exp": int(time.time()) + 12 * 3600}
+        headers = {**signer.sign(claims), "Content-Encoding": "aes128gcm", "Content-Type": "application/octet-stream",
+                   "TTL": str(PUSH_TTL_SECONDS), "Urgency": "normal", "Topic": content["topic"]}
+        return self._transport(PushRequest(url=sub.endpoint, headers=headers, body=body))
 
-        if self._session is None:
-            self._session = _no_redirects_session()
-        try:
-            response = webpush(
-                {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
-                data=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                vapid_private_key=self._signer(),
-                vapid_claims={"sub": self._settings.vapid_subject},  # a fresh dict: pywebpush writes `aud` into it
-                content_encoding="aes128gcm", ttl=PUSH_TTL_SECONDS, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-                headers={"Urgency": "normal", "Topic": content["topic"]}, requests_session=self._session,
-            )
-        except WebPushException as exc:
-            return exc.response.status_code if exc.response is not None else 0
-        except (requests.ConnectionError, requests.Timeout):
-            return 0
-        return response.status_code
+
+def _public_point(signer) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return signer.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)

@@ -29,12 +29,12 @@ def _unavailable() -> HttpError:
 
 @json_route(push_api, "/push/key", cors=CORS)
 def push_key():
-    from chalicelib.adapters.webpush import application_server_key
-
+    # VAPID_PUBLIC_KEY as configured (checked at load): the API neither reads the private key nor loads
+    # cryptography; the reactions function refuses to send if the pair does not match.
     settings = container().settings
     if not settings.push_configured:
         raise _unavailable()
-    return json_response({"public_key": application_server_key(settings.vapid_private_key)},
+    return json_response({"public_key": settings.vapid_public_key},
                          headers={"Cache-Control": "public, max-age=3600"})
 
 

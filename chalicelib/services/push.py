@@ -11,8 +11,6 @@ status change reaches it as a notification.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from chalicelib.domain import codes
 from chalicelib.domain import complaint as ev
 from chalicelib.domain.catalog import LANGUAGES
 from chalicelib.domain.errors import Conflict, LimitReached, ValidationFailed, field_error
+from chalicelib.domain.p256 import b64url_decode, public_key_point
 from chalicelib.i18n import notifications as texts
 from chalicelib.services.ports import Message, PushSubscription
 
@@ -78,30 +77,17 @@ def endpoint_allowed(endpoint: str, settings) -> bool:
     return any(host == known or host.endswith("." + known) for known in PUSH_SERVICE_HOSTS)
 
 
-def _b64url_decode(value: str) -> bytes:
-    if not value or len(value) > 200 or not all(ch.isalnum() or ch in "-_=" for ch in value):
-        raise ValueError("not base64url")
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url") from exc
-
-
 def check_keys(p256dh: str, auth: str) -> None:
     """The subscription's keys as RFC 8291 needs them: a P-256 point (65 bytes, uncompressed) on the curve,
-    and a 16-byte authentication secret. A bad key would only fail later, at every send."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
+    and a 16-byte authentication secret. A bad key would only fail later, at every send. The curve check is
+    integer arithmetic on public data (chalicelib/domain/p256.py): the API function ships without cryptography."""
     try:
-        point = _b64url_decode(p256dh)
-        if len(point) != 65 or point[0] != 4:
-            raise ValueError("not an uncompressed P-256 point")
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        public_key_point(p256dh)
     except ValueError:
         raise ValidationFailed("Some fields are invalid.", fields=field_error(
             "subscription.keys.p256dh", "invalid_push_key", "the browser's P-256 key (65 bytes, base64url)")) from None
     try:
-        secret = _b64url_decode(auth)
+        secret = b64url_decode(auth)
     except ValueError:
         secret = b""
     if len(secret) != 16:

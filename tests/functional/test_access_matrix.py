@@ -92,8 +92,9 @@ def world():
         services.clock = clock
         from dataclasses import replace as _replace  # Web Push on, so its subscription routes can be entitled
 
-        services.settings = _replace(services.settings, vapid_private_key_value=_vapid_key(),
-                                     vapid_subject="mailto:matrix@qalqan.kz")
+        vapid_private, vapid_public = new_vapid_keys()
+        services.settings = _replace(services.settings, vapid_private_key_value=vapid_private,
+                                     vapid_public_key=vapid_public, vapid_subject="mailto:matrix@qalqan.kz")
         import boto3  # the open data's bucket, so GET /open-data/{name} has files to link to
 
         from chalicelib.adapters.open_data import S3Objects
@@ -170,13 +171,10 @@ def world():
         use_container(None)
 
 
-def _vapid_key() -> str:
-    import base64
+def new_vapid_keys() -> tuple[str, str]:
+    from tools.admin import new_vapid_keys as make
 
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
-    return base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
+    return make()
 
 
 def _push_subscription() -> dict:

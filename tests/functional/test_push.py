@@ -2,7 +2,7 @@
 subscription kept on the contact vault's side only, and the status push sent by the reactions, really encrypted
 (decrypted here with the subscription's private key) and really VAPID-signed (verified with the public key).
 
-The push service is played by a requests transport that records each POST and answers a chosen status.
+The push service is played by a transport that records each POST and answers a chosen status.
 """
 import base64
 import json
@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import boto3
 import pytest
-import requests
 
 from local.push import decrypt, new_keys, verify_vapid
 
@@ -22,29 +21,22 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def vapid_private_key() -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec
+def vapid_keys() -> tuple[str, str]:
+    from tools.admin import new_vapid_keys
 
-    return b64url(ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big"))
+    return new_vapid_keys()
 
 
-class PushServiceTransport(requests.adapters.BaseAdapter):
-    """Answers every POST like a push service would, with `status`; keeps what was sent."""
+class PushServiceTransport:
+    """Answers every POST like a push service would, with `status`; keeps what was sent (PushRequest)."""
 
     def __init__(self, status=201):
-        super().__init__()
         self.status = status
         self.sent = []
 
-    def send(self, request, **kwargs):
+    def __call__(self, request):
         self.sent.append(request)
-        response = requests.Response()
-        response.status_code = self.status if isinstance(self.status, int) else self.status(request)
-        response.url, response.request, response._content = request.url, request, b""
-        return response
-
-    def close(self):
-        pass
+        return self.status if isinstance(self.status, int) else self.status(request)
 
 
 class Device:
@@ -70,11 +62,11 @@ def push(aws, demo, client):
     from tests.fakes import FakeParkingLot
 
     base = container()
-    settings = replace(base.settings, vapid_private_key_value=vapid_private_key(), vapid_subject="mailto:ops@qalqan.kz")
+    private, public = vapid_keys()
+    settings = replace(base.settings, vapid_private_key_value=private, vapid_public_key=public,
+                       vapid_subject="mailto:ops@qalqan.kz")
     transport = PushServiceTransport()
-    session = requests.Session()
-    session.mount("https://", transport)
-    sender = WebPushSender(settings, VaultPushSubscriptions(), session=session)
+    sender = WebPushSender(settings, VaultPushSubscriptions(), transport=transport)
     aws_notifier = AwsNotifier(settings)
 
     class Notifier:  # web push through the transport above, everything else as deployed
@@ -283,10 +275,8 @@ def test_a_push_service_outage_is_retried_then_parked_and_a_refusal_parked_at_on
     report = push.take_in_review()
     assert report["parked"] == 1 and len(push.transport.sent) == 4  # the processor's attempts, then parked
     # a 400 (a payload the service refuses) is permanent: one attempt
-    session = requests.Session()
     transport = PushServiceTransport(400)
-    session.mount("https://", transport)
-    sender = WebPushSender(push.c.settings, VaultPushSubscriptions(), session=session)
+    sender = WebPushSender(push.c.settings, VaultPushSubscriptions(), transport=transport)
     complaint = push.c.complaints.get(push.made["id"])
     from chalicelib.domain import complaint as ev
     from chalicelib.streams.processor import Envelope

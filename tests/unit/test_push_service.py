@@ -1,4 +1,4 @@
-"""The sender (pywebpush) against the local fake push service, in process: what arrives is decrypted with the
+"""The sender (http_ece + py_vapid, posted with urllib) against the local fake push service, in process: what arrives is decrypted with the
 device's private key, a wrong VAPID key or a tampered body is refused as a real push service would, a dropped
 subscription answers 410 and is forgotten; and which endpoints the server will ever post to."""
 import base64
@@ -6,7 +6,6 @@ import json
 from dataclasses import replace
 
 import pytest
-import requests
 
 from chalicelib.adapters.webpush import WebPushSender
 from chalicelib.services.ports import DeliveryFailed, Message
@@ -21,34 +20,29 @@ BASE = "http://127.0.0.1:8765"
 COMPLAINT = "T95RQ06DZJ7N"
 
 
-def key() -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec
+def keys() -> tuple[str, str]:
+    from tools.admin import new_vapid_keys
 
-    raw = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return new_vapid_keys()
 
 
 def settings(**more):
-    env = {"QALQAN_SECRET": "s" * 40, "AWS_REGION": "eu-central-1", "VAPID_PRIVATE_KEY": key(),
-           "VAPID_SUBJECT": "mailto:ops@qalqan.kz", "PUSH_ENDPOINT_PREFIXES": f"{BASE}/_local/push/", **more}
+    private, public = keys()
+    env = {"QALQAN_SECRET": "s" * 40, "AWS_REGION": "eu-central-1", "VAPID_PRIVATE_KEY": private,
+           "VAPID_PUBLIC_KEY": public, "VAPID_SUBJECT": "mailto:ops@qalqan.kz",
+           "PUSH_ENDPOINT_PREFIXES": f"{BASE}/_local/push/", **more}
     return load_settings(env)
 
 
-class ToFakeService(requests.adapters.BaseAdapter):
-    """A requests transport that hands each POST to the fake push service, as the local server does."""
+class ToFakeService:
+    """A transport that hands each POST to the fake push service, as the local server does."""
 
     def __init__(self, service):
-        super().__init__()
         self.service = service
 
-    def send(self, request, **kwargs):
+    def __call__(self, request):
         status, _ = self.service.deliver(request.url.rsplit("/", 1)[-1], dict(request.headers), request.body)
-        response = requests.Response()
-        response.status_code, response.url, response.request, response._content = status, request.url, request, b""
-        return response
-
-    def close(self):
-        pass
+        return status
 
 
 def message() -> Message:
@@ -65,8 +59,7 @@ def world():
     outbox = Outbox()
     service = FakePushService(outbox)
     store = FakePushSubscriptions()
-    session = requests.Session()
-    session.mount("http://", ToFakeService(service))
+    transport = ToFakeService(service)
     s = settings()
 
     def device(lang="ru"):
@@ -76,7 +69,7 @@ def world():
                                                         lang=lang), limit=5, at=None)
         return sub
 
-    return s, service, store, outbox, device, lambda st=s: WebPushSender(st, store, session=session)
+    return s, service, store, outbox, device, lambda st=s: WebPushSender(st, store, transport=transport)
 
 
 def test_each_device_gets_its_language_decrypted_by_the_fake_service(world):
@@ -89,21 +82,15 @@ def test_each_device_gets_its_language_decrypted_by_the_fake_service(world):
     assert {line["payload"]["body"] for line in lines} == {f"{COMPLAINT} in review (kk)", f"{COMPLAINT} in review (en)"}
 
 
-class Capture(requests.adapters.BaseAdapter):
+class Capture:
     """Keeps the request a sender made, and answers 201 without delivering it."""
 
     def __init__(self):
-        super().__init__()
         self.requests = []
 
-    def send(self, request, **kwargs):
+    def __call__(self, request):
         self.requests.append(request)
-        response = requests.Response()
-        response.status_code, response.url, response.request, response._content = 201, request.url, request, b""
-        return response
-
-    def close(self):
-        pass
+        return 201
 
 
 def test_only_a_push_signed_with_the_key_in_its_header_is_accepted(world):
@@ -111,9 +98,8 @@ def test_only_a_push_signed_with_the_key_in_its_header_is_accepted(world):
 
     s, service, store, outbox, device, sender = world
     sub_id = device()["endpoint"].rsplit("/", 1)[-1]
-    capture, session = Capture(), requests.Session()
-    session.mount("http://", capture)
-    WebPushSender(s, store, session=session).send(message())
+    capture = Capture()
+    WebPushSender(s, store, transport=capture).send(message())
     [request] = capture.requests
     headers = {name.lower(): value for name, value in request.headers.items()}
     token = headers["authorization"].split("t=", 1)[1].split(",", 1)[0]
@@ -195,3 +181,109 @@ def test_a_vapid_key_needs_a_contact():
     with pytest.raises(ConfigurationError):
         settings(VAPID_SUBJECT="", WEB_BASE_URL="http://127.0.0.1:8000/")
     assert settings(VAPID_SUBJECT="", WEB_BASE_URL="https://qalqan.kz/").vapid_subject == "https://qalqan.kz"
+
+
+def test_a_public_key_goes_with_a_private_one_and_must_be_a_point():
+    from chalicelib.settings import ConfigurationError
+
+    private, public = keys()
+    with pytest.raises(ConfigurationError, match="VAPID_PUBLIC_KEY"):
+        settings(VAPID_PUBLIC_KEY="")  # a private key alone: GET /push/key would have nothing to serve
+    with pytest.raises(ConfigurationError, match="VAPID_PUBLIC_KEY"):
+        settings(VAPID_PRIVATE_KEY="", VAPID_PUBLIC_KEY=public)
+    spoiled = bytearray(base64.urlsafe_b64decode(public + "="))
+    spoiled[-1] ^= 1
+    with pytest.raises(ConfigurationError, match="P-256"):
+        settings(VAPID_PUBLIC_KEY=base64.urlsafe_b64encode(bytes(spoiled)).rstrip(b"=").decode())
+    assert settings(VAPID_PRIVATE_KEY=private, VAPID_PUBLIC_KEY=public).vapid_public_key == public
+
+
+def test_a_public_key_of_another_pair_sends_nothing_and_says_why(world, caplog):
+    import logging
+
+    s, service, store, outbox, device, sender = world
+    device()
+    mismatched = replace(s, vapid_public_key=keys()[1])
+    one = sender(mismatched)
+    caplog.set_level(logging.ERROR, logger="qalqan.webpush")
+    for _ in range(2):
+        with pytest.raises(DeliveryFailed) as failed:
+            one.send(message())
+        assert failed.value.transient is False and "VAPID_PUBLIC_KEY" in str(failed.value)
+    assert outbox.items() == []  # no device was posted to: each would be refused with a 403
+    assert [r.getMessage() for r in caplog.records].count(str(failed.value)) == 1  # said once, on first use
+    sender(s).send(message())  # the matching pair sends
+    assert len(outbox.items(COMPLAINT)) == 1
+
+
+@pytest.fixture
+def push_http_server():
+    """A real HTTP server on 127.0.0.1 answering each POST with the status its path names (/201, /410, /302,
+    /slow); it keeps what arrived."""
+    import http.server
+    import threading
+    import time
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            what = self.path.strip("/")
+            if what == "slow":
+                time.sleep(1.5)
+                what = "201"
+            self.send_response(int(what))
+            if what == "302":
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/201")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_urllib_transport_answers_the_status_and_never_follows_a_redirect(push_http_server, monkeypatch):
+    from chalicelib.adapters.webpush import PushRequest, UrllibTransport
+
+    base, seen = push_http_server
+    transport = UrllibTransport()
+    headers = {"TTL": "60", "Content-Encoding": "aes128gcm", "Authorization": "vapid t=x, k=y"}
+    assert transport(PushRequest(f"{base}/201", headers, b"\x01\x02")) == 201
+    assert transport(PushRequest(f"{base}/410", headers, b"\x01")) == 410
+    assert transport(PushRequest(f"{base}/503", headers, b"\x01")) == 503
+    assert transport(PushRequest(f"{base}/302", headers, b"\x01")) == 302
+    assert [path for path, _, _ in seen] == ["/201", "/410", "/503", "/302"]  # the Location was not visited
+    assert seen[0][2] == b"\x01\x02" and seen[0][1]["content-encoding"] == "aes128gcm" and seen[0][1]["ttl"] == "60"
+    monkeypatch.setattr(UrllibTransport, "TIMEOUT", 0.3)
+    assert UrllibTransport()(PushRequest(f"{base}/slow", headers, b"\x01")) == 0  # a hung service: transient
+    with __import__("socket").socket() as probe:  # a port nobody listens on: refused, transient
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    assert transport(PushRequest(f"http://127.0.0.1:{closed}/x", headers, b"\x01")) == 0
+
+
+def test_a_redirecting_push_service_is_a_refusal_not_a_hop(push_http_server):
+    from chalicelib.adapters.webpush import UrllibTransport
+
+    base = push_http_server[0]
+
+    private, public = keys()
+    s = settings(VAPID_PRIVATE_KEY=private, VAPID_PUBLIC_KEY=public, PUSH_ENDPOINT_PREFIXES=f"{base}/")
+    store = FakePushSubscriptions()
+    sub_keys = new_keys()
+    store.add(push_ref(COMPLAINT), PushSubscription(id="r", endpoint=f"{base}/302", p256dh=sub_keys[1],
+                                                    auth=base64.urlsafe_b64encode(sub_keys[2]).decode(), lang="ru"),
+              limit=5, at=None)
+    with pytest.raises(DeliveryFailed) as failed:
+        WebPushSender(s, store, transport=UrllibTransport()).send(message())
+    assert failed.value.transient is False and "302" in str(failed.value)
+    assert [path for path, _, _ in push_http_server[1]] == ["/302"]
