@@ -456,8 +456,8 @@ def test_logs_only_to_the_functions_own_group_and_kms_only_through_ssm(stage, fu
             # the chat pushes) and the webhook's secret token (the API only): nothing else
             telegram = {"api_handler": [f"/qalqan/{stage}/telegram-bot-token", f"/qalqan/{stage}/telegram-secret-token"],
                         "reactions": [f"/qalqan/{stage}/telegram-bot-token"]}.get(function, [])
-            # and the Web Push signing key (VAPID), where pushes are sent from
-            webpush = [f"/qalqan/{stage}/vapid-private-key"] if function in ("api_handler", "reactions") else []
+            # and the Web Push signing key (VAPID), only where pushes are signed: the API serves VAPID_PUBLIC_KEY
+            webpush = [f"/qalqan/{stage}/vapid-private-key"] if function == "reactions" else []
             assert sorted(p.rsplit(":parameter", 1)[1] for p in _as_list(
                 s["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"])) == [
                 f"/qalqan/{stage}/previous-secret", f"/qalqan/{stage}/secret", *telegram, *webpush]
