@@ -320,8 +320,40 @@ def analytics_schemas() -> dict:
             "to": {"type": "string", "format": "date"}}},
         "current_total": {"type": "integer"}, "zones": {"type": "integer", "description": "zones with complaints in the window"},
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/HotspotItem"}}}}
+    rate = {"type": ["number", "null"]}
+    area = {"type": "object", "required": ["code", "count", "population", "per_10k", "outlets", "per_outlet"],
+            "properties": {
+                "code": {"type": "string", "description": "KATO region code, or a district's first four digits"},
+                "name": {"type": "object", "description": "level=district: the district's name in kk, ru, en"},
+                "count": {"type": "integer"}, "population": {"type": ["integer", "null"]},
+                "per_10k": rate, "outlets": {"type": "integer", "description": "registered outlets"},
+                "per_outlet": {**rate, "description": "null where no outlet is registered"}}}
+    areas = {"type": "object", "required": ["from", "to", "level", "filters", "rows", "total", "population"],
+             "properties": {
+                 "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                 "level": {"enum": list(analytics.AREA_LEVELS)}, "region": {"type": "string"},
+                 "filters": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                 "rows": {"type": "array", "items": area}, "total": {"type": "integer"},
+                 "unassigned": {"type": "integer", "description": "level=district: the region's complaints whose "
+                                                                 "outlet has no district code"},
+                 "population": {"type": "object", "properties": {
+                     "version": {"type": "string"}, "as_of": {"type": "string"}, "source": {"type": "string"}}}}}
+    case = {"type": "object", "required": ["ref", "day", "region", "sector", "category", "agency", "kind", "status",
+                                           "outcome", "overdue"], "properties": {
+        "ref": {"type": "string", "description": "keyed digest of the complaint id: not the id"},
+        "day": {"type": "string", "format": "date"}, "region": {"type": "string"}, "sector": {"type": "string"},
+        "category": {"type": "string"}, "agency": {"type": "string"}, "kind": {"enum": list(analytics.KINDS)},
+        "outlet": {"type": "string"}, "status": {"type": "string"}, "outcome": {"enum": list(analytics.OUTCOMES)},
+        "business_answer_hours": number, "agency_decision_hours": number,
+        "overdue": {"type": "array", "items": {"enum": ["business_overdue", "agency_overdue"]}},
+        "text": {"type": "string", "description": "only with the consumer's publication consent, scrubbed of "
+                                                  "personal data"}}}
+    cases = {"type": "object", "required": ["from", "to", "level", "zone", "cases", "more"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "level": {"enum": list(analytics.LEVELS)}, "zone": {"type": "object"},
+        "cases": {"type": "array", "items": case, "description": "newest first"}, "more": {"type": "boolean"}}}
     return {"AnalyticsCounters": counters, "AnalyticsGroup": group, "AnalyticsSummary": summary,
-            "HotspotItem": item, "Hotspots": hotspots}
+            "HotspotItem": item, "Hotspots": hotspots, "AnalyticsAreas": areas, "AnalyticsCases": cases}
 
 
 def analytics_params() -> tuple[list, list, int]:
@@ -753,6 +785,27 @@ def build() -> dict:
             ok("Hotspots"), errors=((400, f"limit is not 1..{hotspots_max} (invalid_limit)"), 401, 403,
                                     (422, "A missing or bad date or level, or an unknown parameter")),
             params=hotspot_params, role=("analyst", "admin"), tag="analytics")},
+        "/analytics/areas": {"get": _op(
+            "Complaints per region (or per district of region=71), per 10,000 residents and per registered outlet",
+            ok("AnalyticsAreas"), errors=(401, 403, (422, "A bad date, level or filter; district level without a "
+                                                          "region with district data, or with a filter but sector")),
+            params=summary_params[:2] + [
+                {"name": "level", "in": "query", "required": False,
+                 "schema": {"enum": ["region", "district"], "default": "region"}, "description": "map level"},
+                *[prm for prm in summary_params[2:] if prm["name"] != "group_by"]],
+            role=("analyst", "admin"), tag="analytics")},
+        "/analytics/cases": {"get": _op(
+            "A problem zone's anonymised cases, newest first (text only with publication consent, scrubbed)",
+            ok("AnalyticsCases"), errors=((400, "limit is not 1..100 (invalid_limit)"), 401, 403,
+                                          (422, "A bad date or level, a zone part missing or unknown")),
+            params=summary_params[:2] + [
+                {"name": "level", "in": "query", "required": True, "schema": {"enum": ["region", "category", "outlet"]},
+                 "description": "the zone: region+sector, category+sector, or outlet"},
+                *({"name": n, "in": "query", "required": False, "schema": {"type": "string"},
+                   "description": f"the zone's {n}"} for n in ("region", "category", "sector", "outlet")),
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}, "description": "cases"}],
+            role=("analyst", "admin"), tag="analytics")},
     }
     return {
         "openapi": "3.1.0",
