@@ -87,14 +87,32 @@ def _touched(backend, transact_items) -> dict[str, list[dict]]:
     return found
 
 
+_ORIGINALS: dict = {}
+
+
+def uninstall() -> None:
+    """Put moto back as it was (for tests that install the patch in a shared process)."""
+    if not _ORIGINALS:
+        return
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    models.DynamoDBBackend.transact_write_items = _ORIGINALS.pop("transact_write_items")
+    models.copy = _ORIGINALS.pop("copy")
+    Table.query, Table.all_items = _ORIGINALS.pop("query"), _ORIGINALS.pop("all_items")
+
+
 def install() -> None:
     """Patch the in-process moto (idempotent)."""
     from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table as _Table
 
     backend = models.DynamoDBBackend
     if getattr(backend.transact_write_items, "_qalqan_snapshot", False):
         return
     original = backend.transact_write_items
+    _ORIGINALS.update(transact_write_items=original, copy=models.copy, query=_Table.query,
+                      all_items=_Table.all_items)
 
     def transact_write_items(self, transact_items):
         _current.keys = _touched(self, transact_items)

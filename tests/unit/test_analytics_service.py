@@ -582,3 +582,91 @@ def test_the_recorded_stream_of_a_lifecycle_counts_its_latest_state_forwards_bac
                     apply_change(envelope, c, f"{envelope.event_id}|analytics")
         assert _numbers(c) == expected
     assert sum(add["count"] for key, add in expected.items() if key[0].startswith("d#")) == len(latest)
+
+
+# --- the console's additions: response-time buckets, districts, registered outlets, cases -------------------
+@pytest.mark.parametrize("seconds,bucket", [(0, "d1"), (86400, "d1"), (86401, "d3"), (3 * 86400, "d3"),
+                                            (10 * 86400, "d10"), (10 * 86400 + 1, "d21"), (21 * 86400, "d21"),
+                                            (21 * 86400 + 1, "more")])
+def test_an_answer_falls_in_the_bucket_whose_bound_it_does_not_pass(seconds, bucket):
+    assert analytics._bucket(seconds) == bucket
+
+
+@pytest.mark.parametrize("kato,district", [("711300000", "7113"), ("710000000", None), ("7113", None),
+                                           ("71130000x", None), (None, None), ("", None)])
+def test_a_district_is_the_first_four_digits_of_a_full_kato_code(kato, district):
+    assert analytics.district_of(kato) == district
+
+
+def test_a_district_of_another_region_than_the_complaints_is_not_counted():
+    assert analytics.district_increments(filed(region="71"), "751100000") == []
+    day, month = analytics.district_increments(filed(region="71"), "711300000")
+    assert (day.key, month.key) == (("k#2026-12", "2026-12-01#7113#grocery"), ("km#2026", "2026-12#7113#grocery"))
+    assert day.add == month.add == {"count": 1}
+
+
+def _outlet(code="TM01", kato="711300000", region="71"):
+    from chalicelib.domain.model import Outlet
+
+    return Outlet(code=code, business_bin=BIN, business_name="ТОО", name="n", address="a", region=region,
+                  sector="grocery", created_at=CREATED, kato=kato)
+
+
+def test_an_outlet_is_registered_once_even_after_its_ledger_marker_is_gone():
+    c = box()
+    assert analytics.record_outlet(_outlet(), c=c) is True
+    assert analytics.record_outlet(_outlet(), c=c) is False          # the marker
+    c.counters.markers.clear()                                        # 30 days later: the ledger forgot it
+    assert analytics.record_outlet(_outlet(), c=c) is False          # the outlet's own guard
+    analytics.record_outlet(_outlet("TM02", kato=None), c=c)
+    assert analytics.registered_outlets(c.counters) == {("71", "7113"): 1, ("71", "-"): 1}
+
+
+def test_a_case_item_takes_the_newest_state_and_never_goes_back():
+    c = box()
+    complaint = filed()
+    answered = act(complaint, ANSWERED, SELLER, after=timedelta(hours=3))
+    envelope = lambda cur: SimpleNamespace(event=ComplaintChanged(cur.id, cur.updated_at, None, cur))
+    assert analytics.apply_case(envelope(answered), c, "m2") is True
+    assert analytics.apply_case(envelope(complaint), c, "m1") is None   # the older state, arriving late
+    cases = analytics.hotspot_cases("2026-12-01", "2026-12-01", "outlet", {"outlet": "TM01"}, c=c)["cases"]
+    assert len(cases) == 1 and cases[0]["status"] == "business_responded" and cases[0]["business_answer_hours"] == 3.0
+    assert "text" not in cases[0]
+    assert complaint.id not in str(cases)
+
+
+def test_a_consented_text_is_published_scrubbed():
+    consented = replace(filed(), publish_consent=True,
+                        text="Кассир Иванов И.И. обсчитал на 650 тенге, звоните +7 701 123 45 67")
+    found = analytics.case_attributes(consented)
+    assert "650 тенге" in found["text"] and "Иванов" not in found["text"] and "701" not in found["text"]
+
+
+def test_a_new_complaint_about_an_outlet_with_a_kato_code_counts_in_its_district():
+    c = box()
+    c.outlets.add(_outlet())
+    complaint = filed()
+    apply_change(SimpleNamespace(event=ComplaintChanged(complaint.id, complaint.updated_at, None, complaint)), c, "x")
+    assert c.counters.get("analytics", ("k#2026-12", "2026-12-01#7113#grocery"))["count"] == 1
+    answered = act(complaint, ANSWERED, SELLER, after=timedelta(hours=3))
+    apply_change(SimpleNamespace(event=ComplaintChanged(complaint.id, answered.updated_at, complaint, answered)), c, "y")
+    assert c.counters.get("analytics", ("k#2026-12", "2026-12-01#7113#grocery"))["count"] == 1  # counted once
+
+
+def test_the_demo_history_counts_every_complaint_once_in_every_region():
+    from chalicelib.bootstrap import Container
+    from chalicelib.domain.routing import load_rules
+    from local.seed import seed_history
+    from tests.fakes import FakeBusinesses, FakeComplaints, FakeContactVault, FakeKeys, FakeRoutingExamples
+
+    c = Container(settings=SimpleNamespace(secret="demo-secret"), catalog=CATALOG, rules=RULES,
+                  routing_rules=load_rules(), clock=FixedClock(CREATED), businesses=FakeBusinesses(),
+                  outlets=FakeOutlets(), complaints=FakeComplaints(), keys=FakeKeys(), contacts=FakeContactVault(),
+                  routing_examples=FakeRoutingExamples(), counters=FakeCounters())
+    done = seed_history(c, complaints=400)
+    assert done["complaints"] == 400 and done["outlets"] == 67
+    result = summary("2026-08-01", "2026-12-01", ["region"], {}, c=c)
+    assert result["totals"]["count"] == 400
+    assert {g["region"] for g in result["groups"]} == set(CATALOG.regions)
+    totals = result["totals"]
+    assert sum(totals[o] for o in ("open", "settled", "upheld", "not_confirmed", "rejected")) == 400
