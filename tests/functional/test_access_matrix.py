@@ -650,6 +650,9 @@ SCOPED_ROUTES = [
     Scoped("analytics csv", "GET", "/analytics/summary.csv?from={from}&to={to}&group_by=region", "analytics",
            content_type="text/csv"),
     Scoped("analytics hotspots", "GET", "/analytics/hotspots?from={from}&to={to}&level=outlet", "analytics"),
+    Scoped("analytics areas", "GET", "/analytics/areas?from={from}&to={to}", "analytics"),
+    Scoped("analytics cases", "GET", "/analytics/cases?from={from}&to={to}&level=region&region=71&sector=grocery",
+           "analytics"),
 ]
 SCOPED_CELLS = [(route, who) for route in SCOPED_ROUTES for who in SCOPED_EXPECTED]
 
@@ -753,6 +756,13 @@ def _check_analytics(w: World, route: Scoped, window: dict, response, text: str)
         assert text == analytics.summary_csv(window["from"], window["to"], "region", {}, c=w.services, lang=lang)
         header, *rows = text.removeprefix("\ufeff").splitlines()
         assert header.startswith("region,region_name,count,") and len(rows) == 1  # the one counted region
+    elif route.name == "analytics areas":
+        body = json.loads(text)
+        assert body == analytics.areas(window["from"], window["to"], "region", None, {}, c=w.services)
+        assert body["total"] == 1 and len(body["rows"]) == 20
+    elif route.name == "analytics cases":
+        zone = {"region": "71", "sector": "grocery"}
+        assert json.loads(text) == analytics.hotspot_cases(window["from"], window["to"], "region", zone, c=w.services)
     else:
         body = json.loads(text)
         assert body == analytics.hotspots(window["from"], window["to"], "outlet", c=w.services)
