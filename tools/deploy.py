@@ -7,10 +7,10 @@ STAGE=prod` (the site). Every step says what it does, and stops with a clear mes
 `api`:
 1. Preflight: a region is set explicitly (personal data must stay where the administrator chose; nothing
    defaults), the credentials work (STS), the stage exists in .chalice/config.json.
-2. `make package` (tools/package.py): dist/<stage>/sam.json and the lean deployment.zip.
+2. `make package` (tools/package.py): dist/<stage>/sam.json and the lean deployment.zip and reactions.zip.
 3. The secret: CloudFormation cannot create an SSM SecureString, so this step does, once, with 64 random bytes;
    an existing one is never read or changed (rotation: docs/deploying.md).
-4. The artifacts bucket `qalqan-<stage>-artifacts-<account>-<region>` (private, encrypted, versioned): the zip
+4. The artifacts bucket `qalqan-<stage>-artifacts-<account>-<region>` (private, encrypted, versioned): each zip
    under its SHA-256 and the template (too big for an inline template body).
 5. A change set on the stack `qalqan-<stage>` (created or updated; a package with no changes is not an error),
    executed and waited for; then the outputs: the API's URL and QR_BASE_URL (checked against config.json's).
@@ -113,19 +113,28 @@ def artifacts_bucket(s3, stage: str, account: str, region: str) -> str:
 
 
 def publish_artifacts(s3, bucket: str, stage: str, package_dir: Path) -> str:
-    """Uploads the zip under its digest, points every function's CodeUri at it and uploads the template;
-    returns the template's URL."""
-    archive = (package_dir / "deployment.zip").read_bytes()
-    key = f"{stage}/deployment-{hashlib.sha256(archive).hexdigest()[:32]}.zip"
-    s3.put_object(Bucket=bucket, Key=key, Body=archive)
+    """Uploads each zip a function's CodeUri names (deployment.zip, reactions.zip: tools/package.py) under its
+    digest, points every function at its own, and uploads the template; returns the template's URL."""
     template = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
-    functions = 0
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = {"Bucket": bucket, "Key": key}
-            functions += 1
+    functions = [resource["Properties"] for resource in template["Resources"].values()
+                 if resource["Type"] == "AWS::Serverless::Function"]
     if not functions:
         raise DeployError(f"{package_dir / 'sam.json'} has no functions: run make package again")
+    uploaded: dict[str, dict] = {}
+    for properties in functions:
+        local = properties.get("CodeUri")
+        if not isinstance(local, str) or local.startswith(("s3://", "/")) or ".." in Path(local).parts:
+            raise DeployError(f"a function's CodeUri is {local!r}, not a zip of {package_dir}: run make package again")
+        if local not in uploaded:
+            path = package_dir / local
+            if not path.is_file():
+                raise DeployError(f"{path} is missing (the template names it): run make package again")
+            archive = path.read_bytes()
+            # named by content: unchanged code keeps its key, so CloudFormation updates no function for it
+            key = f"{stage}/{path.stem}-{hashlib.sha256(archive).hexdigest()[:32]}.zip"
+            s3.put_object(Bucket=bucket, Key=key, Body=archive)
+            uploaded[local] = {"Bucket": bucket, "Key": key}
+        properties["CodeUri"] = dict(uploaded[local])
     body = json.dumps(template, indent=1).encode()
     template_key = f"{stage}/template-{hashlib.sha256(body).hexdigest()[:32]}.json"
     s3.put_object(Bucket=bucket, Key=template_key, Body=body, ContentType="application/json")

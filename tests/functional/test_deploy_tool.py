@@ -43,13 +43,16 @@ def test_a_plain_string_parameter_in_the_secrets_place_stops_the_deploy(session)
         deploy.ensure_secret(ssm, "/qalqan/dev/secret")
 
 
-def test_artifacts_go_to_a_private_bucket_and_every_function_points_at_the_zip(session, tmp_path):
+def test_artifacts_go_to_a_private_bucket_and_every_function_points_at_its_own_zip(session, tmp_path):
     s3 = session.client("s3")
-    with zipfile.ZipFile(tmp_path / "deployment.zip", "w") as archive:
-        archive.writestr("app.py", "print('hi')\n")
+    for zip_name, source in (("deployment.zip", "print('api')\n"), ("reactions.zip", "print('reactions')\n")):
+        with zipfile.ZipFile(tmp_path / zip_name, "w") as archive:
+            archive.writestr("app.py", source)
     template = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
-        name: {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip", "Handler": h}}
-        for name, h in (("APIHandler", "app.app"), ("QrResolver", "app.qr_resolver"))}}
+        name: {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": code, "Handler": h}}
+        for name, h, code in (("APIHandler", "app.app", "./deployment.zip"),
+                              ("QrResolver", "app.qr_resolver", "./deployment.zip"),
+                              ("Reactions", "app.reactions", "./reactions.zip"))}}
     (tmp_path / "sam.json").write_text(json.dumps(template))
     bucket = deploy.artifacts_bucket(s3, "dev", "123456789012", REGION)
     assert bucket == "qalqan-dev-artifacts-123456789012-eu-central-1"
@@ -61,11 +64,36 @@ def test_artifacts_go_to_a_private_bucket_and_every_function_points_at_the_zip(s
     url = deploy.publish_artifacts(s3, bucket, "dev", tmp_path)
     key = url.split(".amazonaws.com/", 1)[1]
     uploaded = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    code = {r["Properties"]["CodeUri"]["Key"] for r in uploaded["Resources"].values()}
-    assert len(code) == 1
-    (zip_key,) = code
-    assert s3.get_object(Bucket=bucket, Key=zip_key)["Body"].read() == (tmp_path / "deployment.zip").read_bytes()
+    code = {name: r["Properties"]["CodeUri"] for name, r in uploaded["Resources"].items()}
+    assert {c["Bucket"] for c in code.values()} == {bucket}
+    assert code["APIHandler"] == code["QrResolver"] != code["Reactions"]  # each zip uploaded once
+    for name, zip_name in (("APIHandler", "deployment.zip"), ("Reactions", "reactions.zip")):
+        assert s3.get_object(Bucket=bucket, Key=code[name]["Key"])["Body"].read() == (tmp_path / zip_name).read_bytes()
+    zips = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="dev/")["Contents"] if o["Key"].endswith(".zip")]
+    assert sorted(zips) == sorted(c["Key"] for c in (code["APIHandler"], code["Reactions"]))
     assert json.loads((tmp_path / "packaged.json").read_text()) == uploaded
+    # unchanged code, the same keys: a redeploy changes no function
+    deploy.publish_artifacts(s3, bucket, "dev", tmp_path)
+    again = json.loads((tmp_path / "packaged.json").read_text())
+    assert {n: r["Properties"]["CodeUri"] for n, r in again["Resources"].items()} == code
+
+
+def test_a_template_naming_a_zip_the_package_lacks_stops_before_uploading(session, tmp_path):
+    s3 = session.client("s3")
+    with zipfile.ZipFile(tmp_path / "deployment.zip", "w") as archive:
+        archive.writestr("app.py", "print('api')\n")
+    template = {"Resources": {
+        "APIHandler": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
+        "Reactions": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./reactions.zip"}}}}
+    (tmp_path / "sam.json").write_text(json.dumps(template))
+    bucket = deploy.artifacts_bucket(s3, "dev", "123456789012", REGION)
+    with pytest.raises(deploy.DeployError, match="reactions.zip is missing"):
+        deploy.publish_artifacts(s3, bucket, "dev", tmp_path)
+    template["Resources"]["Reactions"]["Properties"]["CodeUri"] = "../elsewhere.zip"
+    (tmp_path / "sam.json").write_text(json.dumps(template))
+    with pytest.raises(deploy.DeployError, match="not a zip of"):
+        deploy.publish_artifacts(s3, bucket, "dev", tmp_path)
+    assert not (tmp_path / "packaged.json").exists()
 
 
 def test_the_stack_is_created_updated_and_left_alone_when_nothing_changed(session):
