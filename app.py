@@ -1,5 +1,9 @@
 """Qalqan's Chalice app: builds `app`, registers the rooms by audience, the middleware, the QR resolver,
 the scheduled deadline sweep and the reactions on the complaints table's stream. Nothing else lives here."""
+from chalicelib.coldstart import hold_collector, release_after_first_event
+
+hold_collector()  # before the imports below: a cold start's objects are made without the collector (coldstart.py)
+
 from aws_lambda_powertools import Logger
 from chalice import Chalice, Cron, Rate
 
@@ -24,6 +28,7 @@ logger = Logger(service="qalqan", level=settings.log_level)
 app = Chalice(app_name="qalqan")
 app.api.binary_types.append("application/pdf")
 app.register_middleware(http_middleware(logger), "http")
+app.register_middleware(release_after_first_event, "all")
 app.register_blueprint(public_api)
 app.register_blueprint(admin_api, url_prefix="/admin")
 app.register_blueprint(agency_api, url_prefix="/agency")
