@@ -104,8 +104,8 @@ bench: $(STAMP)
 bench-cold: $(STAMP)
 	$(PY) -m bench.cold_start_packaged $(if $(REUSE),--reuse) $(if $(RUNS),--runs $(RUNS))
 
-# The deployable package of a stage under dist/$(STAGE)/: merge.json (infra/ fragments merged), sam.json and a lean,
-# precompiled deployment.zip (tools/package.py says what is dropped and why), then cfn-lint on the template.
+# The deployable package of a stage under dist/$(STAGE)/: merge.json (infra/ fragments merged), sam.json and lean,
+# precompiled deployment.zip and reactions.zip (tools/package.py says what is dropped and why), then cfn-lint on the template.
 # Needs PyPI: chalice fetches the manylinux wheels Lambda runs.
 STAGE ?= dev
 package: $(STAMP)
