@@ -128,7 +128,8 @@ class UrllibTransport:
     """Posts a PushRequest with the standard library and answers the status (0: no answer: network, timeout).
 
     urllib has one timeout per blocking socket operation: the connect and every read each get TIMEOUT seconds,
-    so a push service that hangs costs at most a few of them, well inside the reactions function's 60 s."""
+    so a push service that hangs costs at most a few of them (5 devices at most per complaint); the processor
+    parks what the invocation's time left cannot cover."""
 
     TIMEOUT = 5.0
 
@@ -149,6 +150,8 @@ class UrllibTransport:
         import urllib.error
         import urllib.request
 
+        if urlsplit(request.url).scheme not in ("https", "http"):  # the opener also knows file:, ftp:, data:
+            return 400
         http_request = urllib.request.Request(request.url, data=request.body, headers=request.headers, method="POST")
         try:
             with self._opener.open(http_request, timeout=self.TIMEOUT) as response:
@@ -157,6 +160,8 @@ class UrllibTransport:
         except urllib.error.HTTPError as answered:  # 3xx (not followed), 4xx, 5xx
             answered.close()
             return answered.code
+        except (http.client.InvalidURL, ValueError):  # a URL http.client refuses (control characters): every time
+            return 400
         except (urllib.error.URLError, OSError, http.client.HTTPException):  # refused, DNS, TLS, timeout
             return 0
 

@@ -269,6 +269,9 @@ def test_the_urllib_transport_answers_the_status_and_never_follows_a_redirect(pu
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     assert transport(PushRequest(f"http://127.0.0.1:{closed}/x", headers, b"\x01")) == 0
+    assert transport(PushRequest("file:///etc/passwd", headers, b"\x01")) == 400  # never another scheme
+    assert transport(PushRequest(f"{base}/201\r\nX-Injected: 1", headers, b"\x01")) == 400
+    assert len(seen) == 5
 
 
 def test_a_redirecting_push_service_is_a_refusal_not_a_hop(push_http_server):
