@@ -5,6 +5,8 @@ at moto; in AWS it is unset.
 """
 from __future__ import annotations
 
+import threading
+
 import botocore.loaders
 import botocore.session
 import pynamodb.connection.base
@@ -23,7 +25,7 @@ _settings = get_settings()
 # pynamodb gives every table its own botocore session, and each new session parses botocore's data files (the
 # endpoints, the DynamoDB model) again: on a cold start, a request touching a second table paid ~90 ms of CPU for
 # it, more than its first table's client (bench/cold_start_packaged.py). One loader per process shares what was
-# parsed, as one boto3 session does for its clients; sessions, clients and credentials stay pynamodb's own.
+# parsed, as one boto3 session does for its clients; clients stay pynamodb's own, one per table.
 _DATA_LOADER = botocore.loaders.create_loader()
 
 
@@ -34,6 +36,30 @@ def _session_sharing_data() -> botocore.session.Session:
 
 
 pynamodb.connection.base.get_session = _session_sharing_data
+
+# A botocore session is not thread-safe, so pynamodb keeps one per table and thread; but making one registers
+# botocore's ~200 built-in event handlers, each checked with inspect (~6 ms of CPU), and a cold request touching
+# two tables made two. The tables of one thread that use the same credentials share one: a session only makes
+# clients, and each client still gets its own copy of the event handlers (per-table hooks stay per table).
+_SESSIONS = threading.local()
+
+
+def _session_per_thread_and_credentials(connection) -> botocore.session.Session:
+    if getattr(connection._local, "session", None) is None:
+        credentials = (connection._aws_access_key_id, connection._aws_secret_access_key,
+                       connection._aws_session_token)
+        sessions = _SESSIONS.__dict__.setdefault("by_credentials", {})
+        session = sessions.get(credentials)
+        if session is None:
+            session = _session_sharing_data()
+            if credentials[0] and credentials[1]:  # as pynamodb does: explicit keys (the vault's), else the chain
+                session.set_credentials(*credentials)
+            sessions[credentials] = session
+        connection._local.session = session
+    return connection._local.session
+
+
+pynamodb.connection.base.Connection.session = property(_session_per_thread_and_credentials)
 
 
 def _meta(short: str, **extra):
