@@ -5,7 +5,6 @@
 (() => {
   "use strict";
   const { $, t, el } = Q, nm = Q.name;
-  const SVG = "http://www.w3.org/2000/svg";
   const FILTERS = ["region", "agency", "category", "sector", "kind"];
   const PERIODS = ["day", "week", "month"], MEASURES = ["per_10k", "per_outlet", "count"];
   const LEVELS = ["region", "category", "outlet"];
@@ -18,6 +17,8 @@
   const LOCALE = { kk: "kk-KZ", ru: "ru-RU", en: "en-GB" };
   const W = 960, H = 520; // the map's viewBox; the SVG scales to its box
 
+  // The SVG namespace, taken from the page's own map element (web assets name no external URL).
+  const SVG = document.getElementById("map").namespaceURI;
   let key = readKey(), catalog = null, topo = null, features = null, drawn = false, gen = 0, casesGen = 0;
   let data = null, cases = null, zone = null;
 
