@@ -162,7 +162,8 @@ def contribution(complaint: Complaint) -> dict[tuple[str, str], tuple[dict[str, 
 def analytics_increments(previous: Complaint | None, current: Complaint) -> list[Increment]:
     """The counter moves of one stored change: contribution(current) - contribution(previous), item by item.
 
-    At most 8 items (4 keys before, 4 after), far below a transaction's 100."""
+    At most 8 items (4 keys before, 4 after; apply_change adds a new complaint's 2 district items), far below
+    a transaction's 100."""
     before = contribution(previous) if previous is not None else {}
     after = contribution(current)
     moves = []
