@@ -1,6 +1,7 @@
 """Cold starts of the deployable package, as Lambda runs it: `python -m bench.cold_start_packaged` (`make bench-cold`).
 
     python -m bench.cold_start_packaged [--runs 9] [--reuse | --zip PATH] [--boto3 venv|<version>] [--importtime CASE]
+                                        [--steps]
 
 Builds the dev package with tools/package.py into build/bench-package/dev/ (--reuse: the one built last time;
 --zip PATH: any deployment.zip, e.g. dist/dev/deployment.zip), unzips it to a temporary /var/task, and times in fresh interpreters the FIRST CALL, end to end inside the process (importing the
@@ -28,7 +29,9 @@ Lambda bills); the process's CPU time is printed beside it, as it suffers less w
 (it leaves out the wait for the moto server, which runs in this process, on the loopback). Prints the medians, the ratios against the targets of issue 8 (resolver
 <= 1.0x lean, POST /complaints <= 1.5x lean), and the zip's size zipped, unzipped, and unzipped without Pillow
 (target < 25 MiB). --importtime CASE prints, for one fresh process of that case, the modules that cost most
-(python -X importtime, cumulative), to see where the time goes.
+(python -X importtime, cumulative), to see where the time goes. --steps times a cold POST /complaints step by
+step instead (importing app.py, the adapters, the container, pydantic and the complaint's models, the classifier,
+then the call), each step's own CPU time, median of --runs processes.
 """
 from __future__ import annotations
 
@@ -78,7 +81,7 @@ def handler(event, context):
 # The handler is imported the way Lambda does it: the module and attribute named in the template's Handler.
 PROBE = r'''
 import sys
-task, runtime, lean_dir, case, handler_name, event_path = sys.argv[1:7]
+task, runtime, lean_dir, case, handler_name, event_path, steps = sys.argv[1:8]
 sys.path[:0] = [task, lean_dir, runtime]
 import importlib, json, time
 
@@ -103,14 +106,36 @@ with open(event_path, encoding="utf-8") as f:
     event = json.load(f)
 context = Context()
 module_name, _, attribute = handler_name.rpartition(".")
+marks = []
+
+
+def mark(name):
+    marks.append((name, (time.process_time() - cpu_started) * 1000))
+
+
 started, cpu_started = time.perf_counter(), time.process_time()
 handler = getattr(importlib.import_module(module_name), attribute)
+if steps == "steps":  # what the first POST /complaints would load anyway, one part at a time, then the call
+    mark("import app.py: Powertools, Chalice, the blueprints, the domain")
+    import chalicelib.adapters.counters
+    mark("the adapters: botocore, pynamodb, the table models")
+    from chalicelib.bootstrap import container
+    c = container()
+    mark("the container: catalogue, deadline and routing rules")
+    import pydantic
+    mark("import pydantic")
+    import chalicelib.api.complaint_schemas
+    mark("pydantic's BaseModel and the rest, the complaint's models and use case")
+    c.routing_model()
+    mark("the routing classifier's model")
 response = handler(event, context)
+if steps == "steps":
+    mark("the call: validation, routing, the DynamoDB clients and requests, the answer")
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 shadowed = [m for m in ("boto3", "botocore") if getattr(sys.modules.get(m), "__file__", "").startswith(task)]
 loaded = [m for m in ("app", "chalice", "aws_lambda_powertools", "pydantic", "phonenumbers", "PIL", "qrcode")
           if m in sys.modules]
-print(json.dumps({"ms": elapsed * 1000, "cpu_ms": cpu * 1000, "status": response.get("statusCode"),
+print(json.dumps({"ms": elapsed * 1000, "cpu_ms": cpu * 1000, "status": response.get("statusCode"), "marks": marks,
                   "modules": len(sys.modules), "loaded": loaded, "shadowed": shadowed,
                   "body": str(response.get("body"))[:300]}))
 '''
@@ -284,10 +309,10 @@ def events(code: str) -> dict:
 EXPECTED_STATUS = {"lean": 302, "resolver": 302, "complaint": 201}
 
 
-def run_case(case: str, paths: dict, env: dict, importtime: bool = False) -> dict:
+def run_case(case: str, paths: dict, env: dict, importtime: bool = False, steps: bool = False) -> dict:
     command = [sys.executable, "-I", "-S"] + (["-X", "importtime"] if importtime else []) + [
         "-c", PROBE, str(paths["task"]), str(paths["runtime"]), str(paths["lean"]), case,
-        paths["handlers"][case], str(paths["events"][case])]
+        paths["handlers"][case], str(paths["events"][case]), "steps" if steps else "-"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=paths["lean"])
     if result.returncode != 0:
         raise SystemExit(f"{case}: the process failed:\n{result.stderr[-3000:]}")
@@ -313,6 +338,22 @@ def print_importtime(stderr: str, top: int = 30) -> None:
         print(f"{cumulative:10d} {own:8d}  {name}")
 
 
+def print_steps(paths: dict, env: dict, runs: int) -> None:
+    """Each step's own CPU time in a cold POST /complaints, beside the lean handler's whole first call; the
+    processes are interleaved like the main measurement's."""
+    lean, complaint = [], []
+    for _ in range(runs):
+        lean.append(run_case("lean", paths, env)["cpu_ms"])
+        complaint.append(run_case("complaint", paths, env, steps=True))
+    names = [name for name, _ in complaint[0]["marks"]]
+    print(f"cold POST /complaints, step by step: CPU ms, median of {runs} fresh processes")
+    for i, name in enumerate(names):
+        own = [r["marks"][i][1] - (r["marks"][i - 1][1] if i else 0.0) for r in complaint]
+        print(f"  {statistics.median(own):7.1f}  {name}")
+    total, yardstick = statistics.median(r["cpu_ms"] for r in complaint), statistics.median(lean)
+    print(f"  {total:7.1f}  in all ({total / yardstick:.2f}x the lean handler's {yardstick:.1f})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -321,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boto3", default="venv", help="'venv' (default) or a boto3 version to pip-install")
     parser.add_argument("--importtime", choices=("lean", "resolver", "complaint"),
                         help="print where one cold start of this case spends its import time, then stop")
+    parser.add_argument("--steps", action="store_true",
+                        help="time a cold POST /complaints step by step (median of --runs), then stop")
     args = parser.parse_args(argv)
 
     zip_path = build_package(args.reuse, args.zip)
@@ -347,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.importtime:
                 print_importtime(run_case(args.importtime, paths, env, importtime=True)["stderr"])
+                return 0
+            if args.steps:
+                print_steps(paths, env, args.runs)
                 return 0
 
             samples = {case: {"ms": [], "cpu_ms": []} for case in EXPECTED_STATUS}
