@@ -226,8 +226,7 @@ def post_request(fmt: str, lang: str):
             name: {"code": "extra_forbidden", "message": "send it in the body"} for name in sorted(params)})
     api_key = body.get("api_key")
     api_key = api_key[0] if isinstance(api_key, list) and api_key else api_key
-    sub = submission(body, api_key=api_key if isinstance(api_key, str) else None,
-                     consent_supported="publish_consent" in schemas.ComplaintIn.model_fields)
+    sub = submission(body, api_key=api_key if isinstance(api_key, str) else None, secret=c.settings.secret)
     key = schemas.idempotency_key(request.headers.get("idempotency-key")) or sub.derived_key
     try:
         command = schemas.submit_command(sub.complaint_body, key=key)

@@ -543,10 +543,6 @@ FIELDS.update({
         "ru": "Отличается от attribute[outlet_code]: укажите код с наклейки один раз.",
         "en": "Differs from attribute[outlet_code]: give the sticker's code once.",
     },
-    "unsupported": {
-        "kk": "Бұл мән әзірге қабылданбайды.", "ru": "Это значение пока не принимается.",
-        "en": "This value is not accepted yet.",
-    },
     "push_endpoint_refused": {
         "kk": "Бұл push-сервистің мекенжайы қабылданбайды (тек белгілі push-сервистердің https мекенжайлары).",
         "ru": "Этот адрес push-сервиса не принимается (только https-адреса известных push-сервисов).",

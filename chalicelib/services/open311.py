@@ -9,13 +9,12 @@ people), the contact, or a business that is not registered here (an unverified n
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.domain.catalog import LANGUAGES, Catalog
-from chalicelib.domain.codes import display_code, is_complaint_id
+from chalicelib.domain.codes import display_code, is_complaint_id, keyed_digest
 from chalicelib.domain.errors import NotFound, ValidationFailed, field_error
 from chalicelib.domain.model import OPEN_STATUSES, Complaint, Status
 from chalicelib.i18n import label
@@ -109,7 +108,7 @@ def check_jurisdiction(value: str | None) -> None:
 class Open311Submission:
     """A POST requests body turned into the body POST /complaints takes, with the key a retry maps to."""
     complaint_body: dict
-    derived_key: str
+    derived_key: str | None
 
 
 def _one(values, name: str) -> str:
@@ -162,9 +161,9 @@ def _number(value: str, name: str, low: float, high: float) -> None:
                                fields=field_error(name, "out_of_range", f"a number from {low:g} to {high:g}"))
 
 
-def submission(body: dict, *, api_key: str | None, consent_supported: bool) -> Open311Submission:
+def submission(body: dict, *, api_key: str | None, secret: str) -> Open311Submission:
     """Map an Open311 POST requests body onto the body of POST /complaints (validated there, by the same
-    request model). `consent_supported`: the complaint model takes `publish_consent`."""
+    request model), with the key a retry maps to when the client named itself by an api_key."""
     flat = _flatten(body)
     unknown = sorted(name for name in flat if name not in KNOWN and not (
         name.startswith("attribute[") and name.endswith("]") and name[10:-1] in ATTRIBUTES))
@@ -193,16 +192,20 @@ def submission(body: dict, *, api_key: str | None, consent_supported: bool) -> O
         complaint["contact"] = contact
     consent_field = "attribute[publish_consent]" if "attribute[publish_consent]" in flat else "publish_consent"
     if consent_field in flat:
-        consent = _consent(flat[consent_field], consent_field)
-        if consent_supported:
-            complaint["publish_consent"] = consent
-        elif consent:
-            raise ValidationFailed("Some fields are invalid.", fields=field_error(
-                consent_field, "unsupported", "publication consent is not accepted yet"))
-    # A retry of the same request (same fields, same api_key) maps to the same complaint.
-    canonical = json.dumps({"api_key": api_key or "", "fields": flat}, sort_keys=True, ensure_ascii=False)
-    derived = "open311:" + hashlib.sha256(canonical.encode()).hexdigest()
-    return Open311Submission(complaint_body=complaint, derived_key=derived)
+        complaint["publish_consent"] = _consent(flat[consent_field], consent_field)
+    return Open311Submission(complaint_body=complaint, derived_key=_derived_key(secret, api_key, flat))
+
+
+def _derived_key(secret: str, api_key: str | None, flat: dict) -> str | None:
+    """A retry of the same request by the same api_key maps to the same complaint; without an api_key there is
+    no key. The replay answers with the first complaint's tracking token, so a key anyone could recompute from
+    the fields (two shoppers typing the same short text, or someone replaying a request they saw listed) would
+    hand them another person's private link: keyed with the stage secret and scoped to the api_key, it can only
+    be hit again by whoever holds that api_key."""
+    if not api_key:
+        return None
+    canonical = json.dumps({"api_key": api_key, "fields": flat}, sort_keys=True, ensure_ascii=False)
+    return "open311:" + keyed_digest(secret, "open311-retry", canonical).hex()
 
 
 def spec_fields(fields: dict) -> dict:

@@ -43,7 +43,8 @@ def client(stack):
 def submitted(stack):
     """One complaint sent the Open311 way (form-encoded), with an email."""
     outlet = stack.demo["outlets"][0]
-    fields = {"jurisdiction_id": "kz", "service_code": "expired_food", "attribute[outlet_code]": outlet["code"],
+    fields = {"jurisdiction_id": "kz", "api_key": "e2e-open311-client", "service_code": "expired_food",
+              "attribute[outlet_code]": outlet["code"],
               "description": TEXT, "email": f"open311.{uuid.uuid4().hex[:8]}@example.kz"}
     first = requests.post(f"{stack.base}/open311/v2/requests.json", data=fields, timeout=30)
     again = requests.post(f"{stack.base}/open311/v2/requests.json", data=fields, timeout=30)

@@ -117,6 +117,42 @@ def test_a_retry_of_the_same_submission_makes_one_complaint(client, outlet, serv
     assert json.loads(other.body)[0]["service_request_id"] != json.loads(first.body)[0]["service_request_id"]
 
 
+def test_without_an_api_key_or_an_idempotency_key_the_same_fields_are_two_complaints(client, outlet):
+    """A replay answers with the complaint's tracking token: a stranger posting the same fields (a shopper typing
+    the same short text, or someone copying a listed request) must not get the first submitter's private link."""
+    fields = submission(outlet)
+    first, second = json.loads(post(client, fields).body)[0], post(client, fields)
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second.headers
+    second = json.loads(second.body)[0]
+    assert second["service_request_id"] != first["service_request_id"]
+    assert second["tracking_token"] != first["tracking_token"]
+
+
+def test_the_first_clients_token_never_reaches_a_client_without_its_api_key(client, outlet):
+    fields = submission(outlet, api_key="city-dashboard-7")
+    first = json.loads(post(client, fields).body)[0]
+    others = [post(client, {k: v for k, v in fields.items() if k != "api_key"}),
+              post(client, {**fields, "api_key": "city-dashboard-8"}),
+              post(client, {**fields, "api_key": ""})]
+    for other in others:
+        assert other.status_code == 201 and "Idempotent-Replayed" not in other.headers
+        body = json.loads(other.body)[0]
+        assert body["tracking_token"] != first["tracking_token"]
+        assert first["tracking_token"] not in body["status_url"]
+
+
+def test_the_retry_key_is_keyed_with_the_stage_secret():
+    """Without the secret nobody can compute the key (and so the complaint id) a client's request maps to."""
+    from chalicelib.services.open311 import submission as to_complaint
+
+    body = {"service_code": "expired_food", "attribute[outlet_code]": "7KQ4M2XP", "description": TEXT}
+    one = to_complaint(body, api_key="client-a", secret="s1").derived_key
+    assert one == to_complaint(dict(body), api_key="client-a", secret="s1").derived_key
+    assert one != to_complaint(body, api_key="client-a", secret="s2").derived_key
+    assert one != to_complaint(body, api_key="client-b", secret="s1").derived_key
+    assert to_complaint(body, api_key=None, secret="s1").derived_key is None
+
+
 def test_an_idempotency_key_header_wins_and_a_reused_key_is_a_conflict(client, outlet):
     headers = {"Idempotency-Key": "open311-test-key-1"}
     first = post(client, submission(outlet), headers=headers)
