@@ -3,7 +3,9 @@
 POST /channels/telegram/webhook is called by Telegram only. It proves itself with the secret token given to
 setWebhook (`python -m tools.admin telegram-set-webhook`), echoed in X-Telegram-Bot-Api-Secret-Token and
 compared in constant time: none is a 401, a wrong one a 403. Every update it can read is answered 200, handled or
-ignored, so Telegram never re-sends it for ever; a re-sent update that was handled is acknowledged and dropped.
+ignored, so Telegram never re-sends it for ever; a re-sent update that was handled is acknowledged and dropped. An
+update another worker is handling right now is a 503 with Retry-After, so Telegram re-sends it: that worker may
+still fail and give it up.
 The conversation itself is chalicelib/services/telegram.py; this module only wires it to the container.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 
 from chalice import Blueprint
 
-from chalicelib.api.http import HttpError, json_route, read_json
+from chalicelib.api.http import HttpError, error_response, json_route, read_json
 from chalicelib.bootstrap import container
 
 telegram_api = Blueprint(__name__)
@@ -76,7 +78,7 @@ def _check_secret(request, settings) -> None:
 @json_route(telegram_api, "/channels/telegram/webhook", methods=("POST",))
 def telegram_webhook():
     from chalicelib.domain import codes
-    from chalicelib.services.telegram import handle_update, update_id_of
+    from chalicelib.services.telegram import LEASE_SECONDS, handle_update, update_id_of
 
     c = container()
     settings = c.settings
@@ -93,6 +95,12 @@ def telegram_webhook():
         submit=lambda conv: submit_conversation(conv, c),
         link_for=lambda cid: settings.status_url(cid, codes.tracking_token(settings.secret, cid)),
     )
+    if result.status == "busy":
+        # Another worker holds the claim. A 200 would make Telegram forget the update, and if that worker then
+        # fails and releases it, the message is lost; a 5xx makes Telegram re-send it. By the lease's end the
+        # claim is done (the re-send is a duplicate), released or expired (the re-send is handled).
+        return error_response(503, "update_in_progress", "This update is being handled; send it again later.",
+                              headers={"Retry-After": str(int(LEASE_SECONDS))})
     if result.send_failures:
         # no chat id, no text: how many replies did not go out, and where the conversation stands
         _log.warning("telegram replies not sent", extra={"failures": result.send_failures, "step": result.step})

@@ -152,6 +152,24 @@ def test_the_same_update_id_twice_is_processed_once(bot, client, bot_api, demo):
     assert bot_api.messages()[0]["chat_id"] == CHAT
 
 
+def test_an_update_another_worker_holds_is_a_503_so_telegram_re_sends_it_and_it_is_not_lost(bot, client, bot_api,
+                                                                                             demo):
+    from chalicelib.services.telegram import LEASE_SECONDS
+
+    update = event("start_deep_link", text=f"/start {demo['outlets'][0]['code']}", update_id=77)
+    store = bot.telegram_store
+    assert store.claim_update(77, now=bot.clock.now(), lease_seconds=LEASE_SECONDS) == "claimed"
+    busy = call(client, update)
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == str(int(LEASE_SECONDS))
+    assert json.loads(busy.body)["error"]["code"] == "update_in_progress"
+    assert bot_api.messages() == []
+    store.release_update(77)  # the other worker failed and gave the claim up: Telegram's re-send is handled
+    again = call(client, update)
+    assert again.status_code == 200 and json.loads(again.body)["status"] == "handled"
+    assert len(bot_api.messages()) == 1
+
+
 # --- a whole conversation -----------------------------------------------------------------------------------
 def _converse(client, bot_api, code: str) -> dict:
     """/start <code>, what happened, the phone, then "Send"; returns the stub's last message."""
