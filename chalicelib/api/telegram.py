@@ -49,19 +49,32 @@ class ContainerDesk:
 
 
 def submit_conversation(conv, c):
-    """The confirmed conversation through the web form's use case, under the conversation's Idempotency-Key."""
-    from chalicelib.domain.model import Contact
-    from chalicelib.services.complaints import SellerRef, SubmitComplaint, submit_complaint
+    """The confirmed conversation through the web form's use case, under the conversation's Idempotency-Key.
 
-    business = None
-    if conv.outlet_code is None:
+    It goes through the form's request model too, so what the bot passes is cleaned and bounded exactly like
+    what the form sends (the Telegram profile name by `clean_line`, the phone to E.164 in Kazakhstan, the text's
+    length and words, the seller's region against the catalogue); a refusal is a ValidationFailed whose field
+    codes the conversation turns into its own words."""
+    from dataclasses import replace
+
+    from chalicelib.api.complaint_schemas import submit_command
+    from chalicelib.services.complaints import submit_complaint
+
+    body = {"text": conv.text or "", "category": conv.category, "language": conv.lang,
+            "publish_consent": conv.publish_consent}
+    if conv.outlet_code is not None:
+        body["outlet_code"] = conv.outlet_code
+    else:
+        # the conversation takes only registered sellers: its name and region are the registry's. One
+        # deregistered since has no region, and the model refuses it as the form would.
         known = c.businesses.get(conv.business_bin)
-        business = SellerRef(bin=conv.business_bin, name=known.name if known else (conv.seller or ""),
-                             region=known.region if known else "")
-    contact = Contact(name=conv.contact_name, phone=conv.contact_phone) if conv.contact_phone else None
-    command = SubmitComplaint(text=conv.text, channel="telegram", outlet_code=conv.outlet_code, business=business,
-                              category=conv.category, language=conv.lang, contact=contact,
-                              publish_consent=conv.publish_consent, idempotency_key=conv.idempotency_key)
+        body["business"] = {"bin": conv.business_bin, "name": known.name if known else (conv.seller or ""),
+                            "region": known.region if known else ""}
+    if conv.contact_phone:
+        body["contact"] = {"name": conv.contact_name, "phone": conv.contact_phone}
+    # ComplaintIn's channel is what a public caller may claim ("qr", "web", "api"); "telegram" is set here, by
+    # the webhook that proved itself with the secret token, not taken from any input
+    command = replace(submit_command(body, key=conv.idempotency_key), channel="telegram")
     return submit_complaint(command, outlets=c.outlets, businesses=c.businesses, complaints=c.complaints,
                             contacts=c.contacts, catalog=c.catalog, rules=c.rules, routing_rules=c.routing_rules,
                             secret=c.settings.secret, clock=c.clock, model=c.routing_model())

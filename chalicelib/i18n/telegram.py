@@ -197,6 +197,26 @@ TEXTS = {
         "ru": "точка больше не действует",
         "en": "the outlet is no longer active",
     },
+    "seller_gone": {
+        "kk": "бұл сатушы енді Qalqan-да тіркелмеген",
+        "ru": "этот продавец больше не зарегистрирован в Qalqan",
+        "en": "this seller is no longer registered with Qalqan",
+    },
+    "phone_refused": {
+        "kk": "телефон нөмірі Қазақстандық нөмір ретінде қабылданбады",
+        "ru": "номер телефона не принят как казахстанский",
+        "en": "the phone number was not accepted as a Kazakhstan number",
+    },
+    "text_refused": {
+        "kk": "шағым мәтіні 10–5000 таңбадан тұрып, сөзбен жазылуы керек",
+        "ru": "текст жалобы должен быть словами, от 10 до 5000 символов",
+        "en": "the complaint's text must be in words, 10 to 5,000 characters",
+    },
+    "refused_other": {
+        "kk": "шағым деректері тексеруден өтпеді",
+        "ru": "данные жалобы не прошли проверку",
+        "en": "the complaint's details did not pass the checks",
+    },
     "cancelled": {
         "kk": "Бас тартылды, ештеңе жіберілмеді. Жаңа шағым: /start",
         "ru": "Отменено, ничего не отправлено. Новая жалоба: /start",

@@ -536,13 +536,29 @@ def _submit(conv: Conversation, msg: Incoming, *, store, desk, submit, clock, li
     try:
         submission = submit(conv)
     except ValidationFailed as exc:
-        reason = t("outlet_gone", conv.lang) if "outlet_code" in (exc.fields or {}) else exc.message
+        reason = t(refusal_reason(exc.fields or {}), conv.lang)
         return Outcome(None, (Reply(t("submit_refused", conv.lang, reason=reason)),)), Handled("handled")
     complaint = submission.complaint
     store.link_complaint(complaint.id, msg.chat_id, conv.lang, now=clock.now())
     outcome = submitted(conv, complaint_id=complaint.id, agency_id=complaint.agency_id,
                         link=link_for(complaint.id), desk=desk, replayed=not submission.created)
     return outcome, Handled("handled", complaint_id=complaint.id, created=submission.created)
+
+
+# A refused submission's field errors, as the conversation says them. The error's own message is English and
+# written for a developer; the consumer gets a reason in the conversation's language, chosen by the field and code.
+_REFUSALS = (("outlet_code", "outlet_gone"), ("business", "seller_gone"), ("contact.phone", "phone_refused"),
+             ("text", "text_refused"))
+
+
+def refusal_reason(fields: dict) -> str:
+    """The TEXTS key that says why the submission was refused: by the first refused field the table knows (each
+    of those fields has one reason a consumer can act on, whatever its code), else a general one."""
+    for path in fields:
+        for prefix, key in _REFUSALS:
+            if path == prefix or path.startswith(prefix + "."):
+                return key
+    return "refused_other"
 
 
 def _send(bot: BotApi, msg: Incoming, outcome: Outcome) -> tuple[int, int]:

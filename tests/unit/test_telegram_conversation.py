@@ -395,6 +395,63 @@ def test_an_outlet_suspended_before_send_ends_the_conversation_with_the_reason()
     assert TEXTS["outlet_gone"]["kk"] in world.bot.messages(CHAT)[-1][2]
 
 
+def test_the_profile_name_reaches_the_vault_cleaned_like_the_forms_name():
+    world = World()
+    world.handle(event("start_deep_link", text=f"/start {CODE}", update_id=1))
+    world.handle(event("text", update_id=2))
+    shared = event("contact", update_id=3)
+    shared["message"]["contact"].update(first_name="\u202eАйге\u200bрим\x00", last_name="С.\n\tТест")
+    world.handle(shared)
+    nonce = world.store.chats[CHAT][0]["nonce"]
+    world.handle(event("callback_send", data=f"pub:{nonce}:0", update_id=4))
+    result = world.handle(event("callback_send", data=f"send:{nonce}", update_id=5))
+    contact = world.contacts.get(world.complaints.get(result.complaint_id).contact_ref)
+    assert (contact.name, contact.phone) == ("Айгерим С. Тест", "+77011234567")
+
+
+def test_a_seller_gone_before_send_is_refused_in_the_conversations_language_not_in_english():
+    world = World()
+    world.handle(event("start_deep_link", text=BIN, update_id=1))
+    world.handle(event("text", update_id=2))
+    world.handle(event("text", text="/skip", update_id=3))
+    nonce = world.store.chats[CHAT][0]["nonce"]
+    world.handle(event("callback_send", data=f"pub:{nonce}:0", update_id=4))
+    del world.desk.businesses.items[BIN]  # deregistered while the consumer read the summary
+    result = world.handle(event("callback_send", data=f"send:{nonce}", update_id=5))
+    assert result.complaint_id is None and not world.complaints.items and result.step is None
+    last = world.bot.messages(CHAT)[-1][2]
+    assert TEXTS["seller_gone"]["kk"] in last
+    assert last == TEXTS["submit_refused"]["kk"].format(reason=TEXTS["seller_gone"]["kk"])  # no English inside
+
+
+@pytest.mark.parametrize("field,code,key", [
+    ("contact.phone", "invalid_phone", "phone_refused"), ("text", "string_too_long", "text_refused"),
+    ("business.region", "unknown_region", "seller_gone"), ("outlet_code", "unknown_outlet", "outlet_gone"),
+    ("incident_at", "in_future", "refused_other"),
+])
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_a_refused_submission_names_the_reason_by_its_code_in_the_users_language(field, code, key, lang):
+    from chalicelib.domain.errors import ValidationFailed
+
+    world = World()
+    start = event("start_deep_link", text=f"/start {CODE}", update_id=1)
+    start["message"]["from"]["language_code"] = lang
+    world.handle(start)
+    world.handle(event("text", update_id=2))
+    world.handle(event("text", text="/skip", update_id=3))
+    nonce = world.store.chats[CHAT][0]["nonce"]
+    world.handle(event("callback_send", data=f"pub:{nonce}:0", update_id=4))
+
+    def refuse(conv):
+        raise ValidationFailed("Some fields are invalid.", fields={field: {"code": code, "message": "english detail"}})
+
+    world.submit = refuse
+    world.handle(event("callback_send", data=f"send:{nonce}", update_id=5))
+    last = world.bot.messages(CHAT)[-1][2]
+    assert last == TEXTS["submit_refused"][lang].format(reason=TEXTS[key][lang])
+    assert "english detail" not in last and "Some fields" not in last
+
+
 def test_the_chat_id_and_phone_never_reach_a_log(caplog):
     caplog.set_level("DEBUG")
     world = World()
