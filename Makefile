@@ -95,6 +95,9 @@ bench: $(STAMP)
 	$(PY) -m bench.rating_reads
 	$(PY) -m bench.stickers
 	$(PY) -m bench.http_throughput
+	$(PY) -m bench.analytics_requests
+	$(PY) -m bench.push_open311
+	$(PY) -m bench.telegram_webhook
 	$(MAKE) --no-print-directory route-eval
 
 # Cold starts of the built package as Lambda runs it: unzipped, with only the runtime's boto3 beside it, the first
