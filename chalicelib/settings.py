@@ -156,6 +156,29 @@ def _url(name: str, value: str, problems: list[str]) -> str:
     return value
 
 
+_LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def _remote_url(name: str, value: str, problems: list[str], *, prefix: bool = False) -> str:
+    """A URL the API sends secrets or personal data to: https, or plain http only to this machine (the local
+    stack's stand-ins), with no user part, query or fragment. A `prefix` (matched with str.startswith) must also
+    end in "/", so that it cannot match another host ("https://push.example" matches "https://push.example.evil")
+    or a longer path."""
+    parsed = urlparse(value)
+    try:
+        parsed.port  # raises on a port that is not a number
+        bad = not parsed.hostname
+    except ValueError:
+        bad = True
+    local = parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS
+    if (bad or not (parsed.scheme == "https" or local) or "@" in parsed.netloc or parsed.query or parsed.fragment
+            or "?" in value or "#" in value or (prefix and not value.endswith("/"))):
+        shape = "an https URL ending in \"/\"" if prefix else "an https URL"
+        problems.append(f"{name} must be {shape} (http only for 127.0.0.1 or localhost), with no user, query or "
+                        f"fragment, got {value!r}")
+    return value
+
+
 def _secret_from_ssm(parameter: str) -> str:
     """In AWS the secret lives in SSM Parameter Store (SecureString), read once per container."""
     import boto3  # only in deployed stages; local runs and tests pass QALQAN_SECRET directly
@@ -261,7 +284,7 @@ def load_settings(env: dict | None = None) -> Settings:
     if bot_username and not _TELEGRAM_USERNAME.match(bot_username):
         problems.append("TELEGRAM_BOT_USERNAME must be the bot's username (5-32 letters, digits, _; ends in 'bot')")
     telegram_api = env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")
-    _url("TELEGRAM_API_BASE_URL", telegram_api, problems)
+    _remote_url("TELEGRAM_API_BASE_URL", telegram_api, problems)  # every Bot API URL carries the bot's token
     open_data_bucket = env.get("OPEN_DATA_BUCKET") or None
     if open_data_bucket and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", open_data_bucket):
         problems.append(f"OPEN_DATA_BUCKET must be an S3 bucket name, got {open_data_bucket!r}")
@@ -287,7 +310,7 @@ def load_settings(env: dict | None = None) -> Settings:
             problems.append("VAPID_PUBLIC_KEY must be a base64url uncompressed P-256 point (65 bytes)")
     push_prefixes = tuple(p.strip() for p in env.get("PUSH_ENDPOINT_PREFIXES", "").split(",") if p.strip())
     for push_prefix in push_prefixes:
-        _url("PUSH_ENDPOINT_PREFIXES", push_prefix, problems)
+        _remote_url("PUSH_ENDPOINT_PREFIXES", push_prefix, problems, prefix=True)
     if problems:
         raise ConfigurationError("; ".join(problems))
     return Settings(

@@ -107,3 +107,42 @@ def test_the_vault_tables_carry_the_vaults_own_key_and_the_others_do_not(monkeyp
     meta = tables._vault_meta()
     assert (meta.host, meta.aws_access_key_id, meta.aws_secret_access_key) == ("http://127.0.0.1:9", "KZVAULTKEY", "s" * 20)
     assert getattr(tables.ComplaintTable.Meta, "aws_access_key_id", None) is None  # the AWS side keeps the role
+
+
+@pytest.mark.parametrize("prefix", [
+    "https://push.example.kz/",                 # no trailing slash would let https://push.example.kz.evil.com match
+    "http://127.0.0.1:8000/_local/push/",       # the local stack's fake push service
+    "http://localhost:8000/_local/push/",
+])
+def test_a_push_endpoint_prefix_is_an_https_url_ending_in_a_slash_or_a_local_http_one(prefix):
+    assert load_settings({**GOOD, "PUSH_ENDPOINT_PREFIXES": f" {prefix} "}).push_endpoint_prefixes == (prefix,)
+
+
+@pytest.mark.parametrize("prefix", [
+    "https://push.example.kz",                  # matches https://push.example.kz.attacker.com/...
+    "https://push.example.kz/send",             # matches https://push.example.kz/sendings-elsewhere
+    "http://push.example.kz/",                  # plain http off this machine
+    "http://localhost.attacker.com/",           # not the local host
+    "http://127.0.0.1.attacker.com/",
+    "https://push.example.kz@attacker.com/",    # a user part: the host is attacker.com
+    "https://push.example.kz/?x=/",
+    "ftp://push.example.kz/",
+    "/_local/push/",
+])
+def test_a_push_endpoint_prefix_that_startswith_could_not_hold_to_its_host_is_refused(prefix):
+    with pytest.raises(ConfigurationError, match="PUSH_ENDPOINT_PREFIXES"):
+        load_settings({**GOOD, "PUSH_ENDPOINT_PREFIXES": f"https://fine.example.kz/,{prefix}"})
+
+
+@pytest.mark.parametrize("url", ["https://api.telegram.org", "https://tg-proxy.example.kz/bot-api/",
+                                 "http://127.0.0.1:8081", "http://localhost:8081/"])
+def test_the_telegram_api_base_url_is_https_or_a_local_http_one(url):
+    assert load_settings({**GOOD, "TELEGRAM_API_BASE_URL": url}).telegram_api_base_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize("url", ["http://api.telegram.org", "http://localhost.attacker.com",
+                                 "https://api.telegram.org@attacker.com", "api.telegram.org",
+                                 "https://api.telegram.org/?x=1"])
+def test_a_telegram_api_base_url_that_would_carry_the_bot_token_in_clear_or_elsewhere_is_refused(url):
+    with pytest.raises(ConfigurationError, match="TELEGRAM_API_BASE_URL"):
+        load_settings({**GOOD, "TELEGRAM_API_BASE_URL": url})
