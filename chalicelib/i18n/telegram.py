@@ -8,7 +8,7 @@ the bot sends no parse_mode, so nothing a consumer typed can turn into markup. P
 TEXTS = {
     "ask_seller": {
         "kk": ("Сәлеметсіз бе! Бұл — Qalqan, тұтынушылар шағымдарының бірыңғай терезесі.\n"
-               "Стикердегі QR астындағы кодты жазыңыз (мысалы, VVR7-1X6B) немесе сатушының БСН/ЖСН-ін (12 цифр)."),
+               "Жапсырмадағы QR астындағы кодты жазыңыз (мысалы, VVR7-1X6B) немесе сатушының БСН/ЖСН-ін (12 цифр)."),
         "ru": ("Здравствуйте! Это Qalqan — единое окно жалоб потребителей.\n"
                "Напишите код с наклейки (под QR-кодом, например VVR7-1X6B) или БИН/ИИН продавца (12 цифр)."),
         "en": ("Hello! This is Qalqan, the one window for consumer complaints.\n"
@@ -20,17 +20,17 @@ TEXTS = {
         "en": "I can't read photos. Please type the code printed under the QR code (e.g. VVR7-1X6B).",
     },
     "code_typo": {
-        "kk": "Кодта қате бар сияқты: стикердегі кодты тексеріп, қайта жазыңыз.",
+        "kk": "Кодта қате бар сияқты: жапсырмадағы кодты тексеріп, қайта жазыңыз.",
         "ru": "Похоже, в коде опечатка: сверьте код с наклейкой и напишите его ещё раз.",
         "en": "The code seems to have a typo: check it against the sticker and type it again.",
     },
     "code_unknown": {
         "kk": "Бұл кодпен белсенді сауда нүктесі жоқ. Кодты тексеріңіз немесе сатушының БСН/ЖСН-ін жазыңыз.",
-        "ru": "С таким кодом нет действующей точки. Проверьте код или напишите БИН/ИИН продавца.",
+        "ru": "С таким кодом нет действующей торговой точки. Проверьте код или напишите БИН/ИИН продавца.",
         "en": "No active outlet has this code. Check the code, or type the seller's BIN/IIN.",
     },
     "not_understood": {
-        "kk": "Түсінбедім. Стикердегі кодты (8 таңба) немесе сатушының БСН/ЖСН-ін (12 цифр) жазыңыз.",
+        "kk": "Түсінбедім. Жапсырмадағы кодты (8 таңба) немесе сатушының БСН/ЖСН-ін (12 цифр) жазыңыз.",
         "ru": "Не понял. Напишите код с наклейки (8 символов) или БИН/ИИН продавца (12 цифр).",
         "en": "I didn't get that. Type the sticker's code (8 characters) or the seller's BIN/IIN (12 digits).",
     },
@@ -109,7 +109,7 @@ TEXTS = {
         "en": "Only your own number can be shared, with the “Share my number” button.",
     },
     "contact_not_kz": {
-        "kk": "Тек Қазақстан нөмірі (+7 7xx) қабылданады. Нөмірсіз жалғастыра аласыз.",
+        "kk": "Тек Қазақстандық нөмір (+7 7xx) қабылданады. Нөмірсіз жалғастыра аласыз.",
         "ru": "Принимаются только номера Казахстана (+7 7xx). Можно продолжить без номера.",
         "en": "Only a Kazakhstan number (+7 7xx) can be used. You can continue without a number.",
     },
@@ -194,7 +194,7 @@ TEXTS = {
     },
     "outlet_gone": {
         "kk": "сауда нүктесі енді белсенді емес",
-        "ru": "точка больше не действует",
+        "ru": "торговая точка больше не действует",
         "en": "the outlet is no longer active",
     },
     "seller_gone": {

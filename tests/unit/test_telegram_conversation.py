@@ -127,6 +127,20 @@ def test_every_text_exists_in_kk_ru_en_with_the_same_placeholders():
         assert names["kk"] == names["ru"] == names["en"], key
 
 
+@pytest.mark.parametrize("lang,word,other", [("kk", "жапсырма", "стикер"), ("ru", "наклейк", "стикер")])
+def test_the_bot_names_the_sticker_with_the_web_apps_word(lang, word, other):
+    web = (Path(__file__).resolve().parents[2] / "web" / "i18n.js").read_text(encoding="utf-8").lower()
+    assert word in web and other not in web  # the word the form uses, so a consumer reads one name for it
+    said = [entry[lang].lower() for entry in TEXTS.values()]
+    assert any(word in text for text in said)
+    assert not [text for text in said if other in text]
+
+
+def test_a_kazakhstan_number_is_called_as_the_form_calls_it():
+    assert "Қазақстандық нөмір" in TEXTS["contact_not_kz"]["kk"]
+    assert not [key for key, entry in TEXTS.items() if "Қазақстан нөмір" in entry["kk"]]
+
+
 # --- the state machine ------------------------------------------------------------------------------------
 def test_a_deep_link_opens_the_conversation_about_that_outlet_in_the_users_language():
     desk = Desk()
