@@ -52,10 +52,17 @@ class Subscribe:
     lang: str | None = None
 
 
-def push_ref(complaint_id: str) -> str:
-    """The vault reference of a complaint's subscriptions. Not keyed by the secret: a secret rotation must not
-    orphan them, and the vault alone still cannot tell which complaint (or person) an item belongs to."""
-    return "ps_" + hashlib.sha256(f"qalqan-push\x00{complaint_id}".encode()).hexdigest()[:32]
+def push_ref(secret: str, complaint_id: str) -> str:
+    """The vault reference of a complaint's subscriptions, keyed with the stage secret: complaint ids are public
+    (Open311 lists them), so an unkeyed digest of one would let whoever reads the vault tell which complaint a
+    device follows. Stable for a secret; after a rotation the previous secret's reference is still read
+    (`refs`), as tracking tokens under the previous secret still open the tracking view."""
+    return "ps_" + codes.keyed_digest(secret, "push-subscriptions", complaint_id).hex()[:32]
+
+
+def refs(settings, complaint_id: str) -> list[str]:
+    """The complaint's reference under the current secret, then under the previous one (a rotation)."""
+    return [push_ref(secret, complaint_id) for secret in (settings.secret, *settings.previous_secrets)]
 
 
 def subscription_id(endpoint: str) -> str:
@@ -120,7 +127,7 @@ def subscribe(complaint_id: str, token: str | None, cmd: Subscribe, *, complaint
     lang = cmd.lang or (complaint.language if complaint.language in LANGUAGES else texts_fallback())
     sub = PushSubscription(id=subscription_id(cmd.endpoint), endpoint=cmd.endpoint, p256dh=cmd.p256dh,
                            auth=cmd.auth, lang=lang)
-    outcome = subscriptions.add(push_ref(complaint.id), sub, limit=MAX_SUBSCRIPTIONS, at=clock.now())
+    outcome = subscriptions.add(push_ref(settings.secret, complaint.id), sub, limit=MAX_SUBSCRIPTIONS, at=clock.now())
     if outcome == "full":
         raise TooManySubscriptions(f"At most {MAX_SUBSCRIPTIONS} devices may follow one complaint.")
     return outcome == "created"
@@ -130,7 +137,8 @@ def unsubscribe(complaint_id: str, token: str | None, endpoint: str, *, complain
     """Forget the device's subscription (no error if it was not there: a retried DELETE is the same)."""
     complaint = _holder(complaint_id, token, complaints=complaints, secret=settings.secret,
                         previous_secrets=settings.previous_secrets)
-    subscriptions.remove(push_ref(complaint.id), subscription_id(endpoint))
+    for ref in refs(settings, complaint.id):
+        subscriptions.remove(ref, subscription_id(endpoint))
 
 
 def texts_fallback() -> str:
@@ -152,8 +160,8 @@ def status_push(envelope, c) -> Message | None:
             or not c.settings.push_configured:
         return None
     complaint = envelope.complaint
-    ref = push_ref(complaint.id)
-    if not store.list(ref):
+    ref = next((ref for ref in refs(c.settings, complaint.id) if store.list(ref)), None)
+    if ref is None:
         return None
     token = codes.tracking_token(c.settings.secret, complaint.id)
     entry = texts.CONSUMER[template]

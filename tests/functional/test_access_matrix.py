@@ -429,7 +429,7 @@ def _snapshot(w: World, route: Route, ident: str):
         from chalicelib.services.push import push_ref
 
         stored = w.services.complaints.get(ident, consistent=True)
-        devices = [s.endpoint for s in w.services.push_subscriptions.list(push_ref(ident))]
+        devices = [s.endpoint for s in w.services.push_subscriptions.list(push_ref(w.services.settings.secret, ident))]
         return stored.version, stored.status, stored.agency_id, stored.updated_at, devices
     if route.target == "open311 request":
         stored = w.services.complaints.get(ident.rsplit(".", 1)[0], consistent=True)
@@ -511,7 +511,7 @@ def _check_entitled(w: World, route: Route, who: str, ident: str, response, own_
     if route.name.startswith("push "):
         from chalicelib.services.push import push_ref
 
-        devices = [s.endpoint for s in w.services.push_subscriptions.list(push_ref(ident))]
+        devices = [s.endpoint for s in w.services.push_subscriptions.list(push_ref(w.services.settings.secret, ident))]
         if route.name == "push subscribe":
             assert response.json_body == {"subscribed": True}
             assert devices == [PUSH_BODY["subscription"]["endpoint"]]

@@ -210,7 +210,7 @@ from chalicelib.services.ports import PushSubscription
 from chalicelib.services.push import push_ref, subscription_id
 
 sub = json.loads(sys.argv[4])
-VaultPushSubscriptions().add(push_ref("BMYQG7XM2STH"), PushSubscription(
+VaultPushSubscriptions().add(push_ref(os.environ["QALQAN_SECRET"], "BMYQG7XM2STH"), PushSubscription(
     id=subscription_id(sub["endpoint"]), endpoint=sub["endpoint"], p256dh=sub["keys"]["p256dh"],
     auth=sub["keys"]["auth"], lang="ru"), limit=5, at=datetime.now(timezone.utc))
 

@@ -129,7 +129,9 @@ def test_a_device_subscribes_once_and_the_endpoint_stays_in_the_vault(push):
     first, again = push.subscribe(device), push.subscribe(device)
     assert (first.status_code, again.status_code) == (201, 200)
     assert json.loads(first.body) == {"subscribed": True}
-    held = push.c.push_subscriptions.list(__import__("chalicelib.services.push", fromlist=["x"]).push_ref(push.made["id"]))
+    from chalicelib.services.push import push_ref
+
+    held = push.c.push_subscriptions.list(push_ref(push.c.settings.secret, push.made["id"]))
     assert [s.endpoint for s in held] == [device.endpoint] and held[0].lang == "kk"
     # no AWS-side table holds the endpoint or the keys; the vault's does
     for table in ALL_TABLES:
@@ -144,7 +146,7 @@ def test_a_changed_language_updates_the_same_subscription(push):
     assert push.subscribe(device, lang="ru").status_code == 200
     from chalicelib.services.push import push_ref
 
-    held = push.c.push_subscriptions.list(push_ref(push.made["id"]))
+    held = push.c.push_subscriptions.list(push_ref(push.c.settings.secret, push.made["id"]))
     assert [(s.endpoint, s.lang) for s in held] == [(device.endpoint, "ru")]
 
 
@@ -262,7 +264,8 @@ def test_a_gone_subscription_is_removed_and_the_others_still_get_it(push):
     push.transport.status = lambda request: 410 if request.url == gone.endpoint else 201
     report = push.take_in_review()
     assert report["parked"] == 0
-    assert [s.endpoint for s in push.c.push_subscriptions.list(push_ref(push.made["id"]))] == [live.endpoint]
+    held = push.c.push_subscriptions.list(push_ref(push.c.settings.secret, push.made["id"]))
+    assert [s.endpoint for s in held] == [live.endpoint]
 
 
 def test_a_push_service_outage_is_retried_then_parked_and_a_refusal_parked_at_once(push):
@@ -286,7 +289,8 @@ def test_a_push_service_outage_is_retried_then_parked_and_a_refusal_parked_at_on
     with pytest.raises(DeliveryFailed) as failed:
         sender.send(message)
     assert failed.value.transient is False and len(transport.sent) == 1
-    assert push.c.push_subscriptions.list(push_ref(push.made["id"]))  # a refusal does not drop the device
+    # a refusal does not drop the device
+    assert push.c.push_subscriptions.list(push_ref(push.c.settings.secret, push.made["id"]))
 
 
 def test_no_subscriber_no_message(push):
@@ -317,7 +321,8 @@ def test_the_closing_push_is_the_last_and_the_devices_are_forgotten(push):
     assert _close(push)["parked"] == 0
     statuses = [json.loads(decrypt(r.body, device.private, device.auth))["status"] for r in push.transport.sent]
     assert statuses == ["in_review", "rejected"]
-    assert push.c.push_subscriptions.list(push_ref(push.made["id"])) == []  # nothing kept for no purpose
+    # nothing kept for no purpose
+    assert push.c.push_subscriptions.list(push_ref(push.c.settings.secret, push.made["id"])) == []
 
 
 def test_a_closed_complaint_cannot_be_followed(push):

@@ -18,6 +18,7 @@ from chalicelib.services.ports import PushSubscription
 
 BASE = "http://127.0.0.1:8765"
 COMPLAINT = "T95RQ06DZJ7N"
+SECRET = "s" * 40
 
 
 def keys() -> tuple[str, str]:
@@ -28,7 +29,7 @@ def keys() -> tuple[str, str]:
 
 def settings(**more):
     private, public = keys()
-    env = {"QALQAN_SECRET": "s" * 40, "AWS_REGION": "eu-central-1", "VAPID_PRIVATE_KEY": private,
+    env = {"QALQAN_SECRET": SECRET, "AWS_REGION": "eu-central-1", "VAPID_PRIVATE_KEY": private,
            "VAPID_PUBLIC_KEY": public, "VAPID_SUBJECT": "mailto:ops@qalqan.kz",
            "PUSH_ENDPOINT_PREFIXES": f"{BASE}/_local/push/", **more}
     return load_settings(env)
@@ -50,7 +51,7 @@ def message() -> Message:
     body = {"complaint_id": COMPLAINT, "status": "in_review", "template": "taken_in_review",
             "path": f"track.html#id={COMPLAINT}&token=t", "url": f"{BASE}/track.html#id={COMPLAINT}&token=t",
             "topic": f"complaint-{COMPLAINT}", "texts": texts}
-    return Message(channel="webpush", audience="consumer", to=push_ref(COMPLAINT), complaint_id=COMPLAINT,
+    return Message(channel="webpush", audience="consumer", to=push_ref(SECRET, COMPLAINT), complaint_id=COMPLAINT,
                    template="consumer.taken_in_review", language="kk+ru+en", body=json.dumps(body))
 
 
@@ -64,7 +65,7 @@ def world():
 
     def device(lang="ru"):
         sub = service.subscribe(BASE)
-        store.add(push_ref(COMPLAINT), PushSubscription(id=subscription_id(sub["endpoint"]), endpoint=sub["endpoint"],
+        store.add(push_ref(SECRET, COMPLAINT), PushSubscription(id=subscription_id(sub["endpoint"]), endpoint=sub["endpoint"],
                                                         p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"],
                                                         lang=lang), limit=5, at=None)
         return sub
@@ -138,7 +139,7 @@ def test_a_dropped_subscription_answers_410_and_is_forgotten(world):
     gone, kept = device(), device()
     assert service.drop(gone["endpoint"].rsplit("/", 1)[-1])
     sender().send(message())
-    assert [sub.endpoint for sub in store.list(push_ref(COMPLAINT))] == [kept["endpoint"]]
+    assert [sub.endpoint for sub in store.list(push_ref(SECRET, COMPLAINT))] == [kept["endpoint"]]
     assert len(outbox.items(COMPLAINT)) == 1
 
 
@@ -283,10 +284,27 @@ def test_a_redirecting_push_service_is_a_refusal_not_a_hop(push_http_server):
     s = settings(VAPID_PRIVATE_KEY=private, VAPID_PUBLIC_KEY=public, PUSH_ENDPOINT_PREFIXES=f"{base}/")
     store = FakePushSubscriptions()
     sub_keys = new_keys()
-    store.add(push_ref(COMPLAINT), PushSubscription(id="r", endpoint=f"{base}/302", p256dh=sub_keys[1],
+    store.add(push_ref(SECRET, COMPLAINT), PushSubscription(id="r", endpoint=f"{base}/302", p256dh=sub_keys[1],
                                                     auth=base64.urlsafe_b64encode(sub_keys[2]).decode(), lang="ru"),
               limit=5, at=None)
     with pytest.raises(DeliveryFailed) as failed:
         WebPushSender(s, store, transport=UrllibTransport()).send(message())
     assert failed.value.transient is False and "302" in str(failed.value)
     assert [path for path, _, _ in push_http_server[1]] == ["/302"]
+
+
+def test_the_vault_reference_is_keyed_with_the_stage_secret():
+    """Complaint ids are public (Open311 lists them): whoever reads the vault must not be able to tell which
+    complaint a device follows by hashing the ids."""
+    import hashlib
+
+    from chalicelib.services.push import refs
+
+    ref = push_ref(SECRET, COMPLAINT)
+    assert ref == push_ref(SECRET, COMPLAINT) != push_ref(SECRET, "C" + "7" * 11)
+    assert ref != push_ref("t" * 40, COMPLAINT)
+    assert ref[3:] != hashlib.sha256(f"qalqan-push\x00{COMPLAINT}".encode()).hexdigest()[:32]
+    assert COMPLAINT not in ref
+    # after a rotation the devices subscribed under the previous secret are still found
+    rotated = settings(QALQAN_SECRET="t" * 40, QALQAN_PREVIOUS_SECRET=SECRET)
+    assert refs(rotated, COMPLAINT) == [push_ref("t" * 40, COMPLAINT), ref]
