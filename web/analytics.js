@@ -433,8 +433,17 @@
   }
 
   // ---- CSV: the table as shown, each number as its plain value (data-v), a header row, UTF-8 with a BOM ----
+  // A cell starting like a formula (= + - @ tab CR) gets a leading ' so a spreadsheet shows it and never runs it
+  // (OWASP CSV injection: the cases table holds consumers' own words); a plain number such as -3.5 stays a
+  // number. The same rule as csv_cell in chalicelib/services/open_data.py.
+  function csvCell(v) {
+    return /^[=+\-@\t\r]/.test(v) && !/^[-+]?\d+(\.\d+)?$/.test(v) ? "'" + v : v;
+  }
   function csvOf(table) {
-    const q = (v) => (/[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v);
+    const q = (raw) => {
+      const v = csvCell(raw);
+      return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+    };
     const lines = [];
     const head = [...table.tHead.rows[0].cells].map((c) => c.textContent.trim());
     lines.push(head.map(q).join(","));

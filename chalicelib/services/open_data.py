@@ -9,7 +9,7 @@ complaint), so a file is a snapshot "as of exported_at" of the complaints filed 
 
 A row holds codes and numbers only. The complaint's text is in it only when the consumer consented to
 publication (`publish_consent`), scrubbed of personal data when the row is made and again at every export (a
-better scrubber then also cleans older rows). No contact, no complaint id (`record_id` is a one-way digest
+better scrubber then also cleans older rows). No contact, no complaint id (`record_id` is a keyed one-way digest
 of it), no business BIN/IIN or name, no outlet: a sole proprietor's IIN and name are a person's.
 """
 from __future__ import annotations
@@ -50,9 +50,13 @@ class OpenDataUnavailable(NotFound):
 
 
 # --- the row -----------------------------------------------------------------------------------------------
-def record_id(complaint_id: str) -> str:
-    """The same for a complaint in every file (so re-exports can be merged), and no way back to its id."""
-    return hashlib.sha256(f"qalqan-open-data\x00{complaint_id}".encode()).hexdigest()[:16]
+def record_id(secret: str, complaint_id: str) -> str:
+    """The same for a complaint in every file (so re-exports can be merged), and no way back to its id. Keyed
+    with the stage secret (as analytics.case_ref): Open311 lists every complaint id with its outlet and time,
+    so a plain digest of the id could be recomputed and the row, with its text, linked back to the outlet."""
+    from chalicelib.domain.codes import keyed_digest
+
+    return keyed_digest(secret, "open-data-record", complaint_id).hex()[:16]
 
 
 def _hours(start: datetime, end: datetime) -> float:
@@ -72,7 +76,7 @@ def outcome(complaint: Complaint) -> str:
     return "open"
 
 
-def row(complaint: Complaint) -> dict:
+def row(complaint: Complaint, secret: str) -> dict:
     """The complaint's anonymised row as it stands now."""
     response, resolution = complaint.business_response, complaint.resolution
     in_time = None  # not judged while the seller's term runs and no answer came
@@ -82,7 +86,7 @@ def row(complaint: Complaint) -> dict:
         in_time = False
     text = scrub(complaint.text).text if complaint.publish_consent else None
     return {
-        "record_id": record_id(complaint.id),
+        "record_id": record_id(secret, complaint.id),
         "date": local_day(complaint.created_at).isoformat(),
         "region": complaint.region, "sector": complaint.sector, "category": complaint.category,
         "agency": complaint.agency_id, "kind": complaint.kind, "channel": complaint.channel,
@@ -109,21 +113,35 @@ def apply_change(envelope, c, marker: str) -> bool | None:
     current = envelope.event.current
     if current is None or c.open_data is None:  # no store: a container built for request paths only (tests)
         return None
-    return c.open_data.put_row(local_day(current.created_at).isoformat(), current.id, row(current),
+    return c.open_data.put_row(local_day(current.created_at).isoformat(), current.id, row(current, c.settings.secret),
                                version=current.version)
 
 
 # --- the files ---------------------------------------------------------------------------------------------
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): consented texts are anyone's words.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """The text as a spreadsheet shows it, never evaluated: a leading ' when it starts like a formula (a plain
+    number such as -3.5 stays a number). web/analytics.js applies the same rule to the console's CSV."""
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv_value(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return csv_cell(str(value))
 
 
 def render(rows: list[dict], fmt: str) -> bytes:
-    """The rows as a file: CSV (UTF-8, header, RFC 4180 quoting) or JSON Lines (one object per line)."""
+    """The rows as a file: CSV (UTF-8, header, RFC 4180 quoting, formula-like cells prefixed with ') or JSON
+    Lines (one object per line, the values as they are: a program reads them, not a spreadsheet)."""
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")

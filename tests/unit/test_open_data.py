@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import json
@@ -26,6 +27,7 @@ SUBMITTED = datetime(2026, 11, 23, 20, 30, tzinfo=UTC)  # 01:30 on the 24th in A
 BUSINESS = Actor("business", "940140000385", "k0000000000b1")
 AGENCY = Actor("agency", "kzpp", "k0000000000a1")
 CONSUMER = Actor("consumer")
+SECRET = "unit-test-stage-secret-of-32-characters"
 TEXT = "Кассир Айгүл обсчитала на 2 000 тенге, мой телефон +7 701 123 45 67, ИИН 880101300123."
 
 
@@ -58,7 +60,7 @@ REFUSED = _do(ROUTED, Reject("Не относится к защите прав �
 
 # --- the row -----------------------------------------------------------------------------------------------
 def test_a_row_holds_codes_and_numbers_and_no_text_without_consent():
-    row = open_data.row(ROUTED)
+    row = open_data.row(ROUTED, SECRET)
     assert set(row) == set(open_data.COLUMNS)
     assert row["date"] == "2026-11-24"  # Kazakhstan's day, not UTC's
     assert (row["region"], row["sector"], row["category"], row["agency"]) == ("71", "grocery", "overcharge", "kzpp")
@@ -71,7 +73,7 @@ def test_a_row_holds_codes_and_numbers_and_no_text_without_consent():
 
 
 def test_with_consent_the_text_goes_out_scrubbed():
-    row = open_data.row(_new(consent=True))
+    row = open_data.row(_new(consent=True), SECRET)
     assert row["text_language"] == "ru"
     assert "2 000 тенге" in row["text"] and "[phone]" in row["text"] and "[iin]" in row["text"]
     for private in ("Айгүл", "701", "880101300123"):
@@ -85,7 +87,7 @@ def test_with_consent_the_text_goes_out_scrubbed():
     (REFUSED, "rejected", False, None, True),
 ])
 def test_outcome_and_response_times(state, outcome, answered, in_time, decided):
-    row = open_data.row(state)
+    row = open_data.row(state, SECRET)
     assert row["outcome"] == outcome and row["business_answered"] is answered
     assert row["business_answered_in_time"] is in_time and row["agency_decided"] is decided
     if answered:
@@ -96,19 +98,31 @@ def test_outcome_and_response_times(state, outcome, answered, in_time, decided):
 
 def test_an_unanswered_complaint_past_its_term_is_answered_late():
     late = _do(ROUTED, MarkOverdue(ROUTED.business_due_at + timedelta(minutes=1)), Actor("system"), hours=24 * 11)
-    row = open_data.row(late)
+    row = open_data.row(late, SECRET)
     assert row["business_overdue"] is True and row["business_answered_in_time"] is False
 
 
 def test_the_record_id_is_stable_and_not_the_complaint_id():
-    assert open_data.record_id(ROUTED.id) == open_data.record_id(ROUTED.id) != open_data.record_id("C" + "8" * 11)
-    assert ROUTED.id not in open_data.record_id(ROUTED.id) and len(open_data.record_id(ROUTED.id)) == 16
+    one = open_data.record_id(SECRET, ROUTED.id)
+    assert one == open_data.record_id(SECRET, ROUTED.id) != open_data.record_id(SECRET, "C" + "8" * 11)
+    assert ROUTED.id not in one and len(one) == 16
+
+
+def test_the_record_id_cannot_be_computed_from_the_complaint_id_without_the_secret():
+    """Open311 lists every complaint id with its outlet and time: a digest anyone can recompute would link a
+    published row (and its text) back to the outlet."""
+    one = open_data.record_id(SECRET, ROUTED.id)
+    for unkeyed in (hashlib.sha256(ROUTED.id.encode()).hexdigest(),
+                    hashlib.sha256(f"qalqan-open-data\x00{ROUTED.id}".encode()).hexdigest()):
+        assert one != unkeyed[:16]
+    assert one != open_data.record_id("another-stage-secret-of-32-characters!", ROUTED.id)
+    assert open_data.row(ROUTED, SECRET)["record_id"] == one
 
 
 # --- the files ---------------------------------------------------------------------------------------------
 def test_csv_and_jsonl_carry_the_same_rows_in_the_documented_columns():
-    rows = [open_data.row(_new(consent=True, text="Сказали: «чек не нужен»,\nи выгнали. Звоните 8 777 000 11 22")),
-            open_data.row(UPHELD)]
+    said = _new(consent=True, text="Сказали: «чек не нужен»,\nи выгнали. Звоните 8 777 000 11 22")
+    rows = [open_data.row(said, SECRET), open_data.row(UPHELD, SECRET)]
     table = list(csv.reader(io.StringIO(open_data.render(rows, "csv").decode("utf-8"))))
     assert table[0] == list(open_data.COLUMNS) and len(table) == 3
     first = dict(zip(table[0], table[1]))
@@ -170,3 +184,47 @@ def test_the_sector_average_withholds_its_shares_below_the_minimum_count():
                                                    "closed": 4, "settled": 1}, load_catalog())
     assert many["published"] is True and many["answered_in_time"] == {"share": 0.75, "count": 8}
     assert many["settled"] == {"share": 0.25, "count": 4} and many["sector"]["name"]["kk"]
+
+
+# --- CSV injection (OWASP) -----------------------------------------------------------------------------------
+FORMULA_LIKE = ["=HYPERLINK(\"http://x\",\"y\")", "+7 701 000", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]
+
+
+def scrubbed(text):
+    return open_data.scrub(text).text
+
+
+PLAIN = ["Сказали: «чек не нужен»", "-3.5", "+12", "42", "", "a=b", " =1"]
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_a_text_starting_like_a_formula_is_written_as_text_in_the_csv(text):
+    consented = replace(_new(consent=True), text=text)
+    cells = list(csv.reader(io.StringIO(open_data.render([open_data.row(consented, SECRET)], "csv").decode())))
+    text_cell = dict(zip(cells[0], cells[1]))["text"]
+    assert text_cell == "'" + scrubbed(text)
+    # JSON Lines is read by programs, not spreadsheets: the value as it is
+    assert json.loads(open_data.render([open_data.row(consented, SECRET)], "jsonl"))["text"] == scrubbed(text)
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_numbers_and_ordinary_text_are_left_alone(text):
+    assert open_data.csv_cell(text) == text
+
+
+def test_the_consoles_csv_applies_the_same_rule():
+    """web/analytics.js's csvCell (the console's CSV download) against the Python rule, run by node."""
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    source = (Path(__file__).parents[2] / "web" / "analytics.js").read_text(encoding="utf-8")
+    function = re.search(r"  function csvCell\(v\) \{\n.*?\n  \}\n", source, re.S).group(0)
+    cases = FORMULA_LIKE + PLAIN
+    script = function + f"process.stdout.write(JSON.stringify({json.dumps(cases)}.map(csvCell)));"
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True).stdout
+    assert json.loads(out) == [open_data.csv_cell(case) for case in cases]
