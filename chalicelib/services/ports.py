@@ -50,7 +50,8 @@ class ComplaintRepository(Protocol):
                           categories: frozenset[str] | None = None,
                           statuses: frozenset[str] | None = None) -> list[Complaint]:
         """Complaints filed within [start, end], newest first, at most `limit`, optionally only those in
-        `categories` and `statuses`: one Query per UTC month of the range (the requested_by_month index)."""
+        `categories` and `statuses`: Queries of the requested_by_month index, newest month first, at most 2
+        per month spanned and 8 in all, so a filtered answer may hold fewer matches than exist."""
 
 
 class ContactVault(Protocol):

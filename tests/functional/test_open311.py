@@ -274,6 +274,33 @@ def test_the_list_reads_one_query_per_month_of_the_range(client, outlet, dynamod
     assert dict(dynamodb_calls) == {"Query": 3}  # September, October, November
 
 
+def test_a_filtered_list_over_many_non_matching_complaints_reads_a_bounded_number_of_queries(
+        client, outlet, dynamodb_calls, monkeypatch):
+    """Unauthenticated, a rare service_code over a busy range must not page through the whole range: at most
+    2 Queries per month spanned (8 at most), the newest matches found, possibly fewer than exist."""
+    from chalicelib.adapters import repositories
+
+    # with limit=3, pages of 3: sixty complaints are twenty pages (before the bound: three pages of 25, all read)
+    monkeypatch.setattr(repositories, "REQUESTED_FILTERED_PAGE", 3, raising=False)
+    since = (datetime.now(timezone.utc) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rare = json.loads(post(client, submission(outlet, service_code="no_receipt",
+                                              description="Чек не выдали, сказали что касса сломана.")).body)[0]
+    for n in range(60):
+        assert post(client, submission(outlet, description=f"{TEXT} Случай {n}.")).status_code == 201
+    months = 1 if datetime.now(timezone.utc).strftime("%Y-%m") == since[:7] else 2
+    dynamodb_calls.clear()
+    rows = json.loads(client.http.get(
+        f"/open311/v2/requests.json?service_code=no_receipt&start_date={since}&limit=3").body)
+    assert dict(dynamodb_calls) == {"Query": 2 * months}
+    assert rare["service_request_id"] not in [r["service_request_id"] for r in rows]  # shortened, as documented
+    # narrowing the range finds it
+    dynamodb_calls.clear()
+    end = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = json.loads(client.http.get(
+        f"/open311/v2/requests.json?service_code=expired_food&start_date={since}&end_date={end}&limit=12").body)
+    assert len(rows) == 12 and dict(dynamodb_calls)["Query"] <= 2 * months
+
+
 @pytest.mark.parametrize("query, field", [
     ("status=pending", "status"), ("service_code=nope", "service_code"), ("start_date=yesterday", "start_date"),
     ("start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", "end_date"),
