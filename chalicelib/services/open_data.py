@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from chalicelib.domain.errors import NotFound, ValidationFailed, field_error
+from chalicelib.domain.errors import InvalidCursor, NotFound, ValidationFailed, field_error
 from chalicelib.domain.model import Complaint, Status
 from chalicelib.domain.scrubber import scrub
 from chalicelib.services.analytics import local_day
@@ -227,8 +227,9 @@ def parse_day(raw: str | None) -> date:
 def listing(*, c, limit: int, after: str | None) -> dict:
     """The exported files, newest first, with the licence and the schema. One Query."""
     if after is not None and not FILE_NAME.match(after):
-        raise ValidationFailed("The cursor is not one this API gave out.",
-                               fields=field_error("cursor", "invalid", "a file name from a previous page"))
+        # the same 400 invalid_cursor as every other paged list of the API
+        raise InvalidCursor("The cursor is not one this API gave out.",
+                            fields=field_error("cursor", "invalid", "a file name from a previous page"))
     entries, next_after = c.open_data.files(limit=limit, after=after)
     return {
         "available": c.objects is not None,
