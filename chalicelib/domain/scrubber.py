@@ -27,7 +27,7 @@ replaced, with a bracketed placeholder that says what stood there:
 
 What it does not catch is listed in docs/open-data.md and pinned by tests/unit/test_scrubber.py
 (`KNOWN_MISSES`): names in lower case or written in Latin letters without a cue, first names outside the
-list standing alone, nicknames, street addresses of a private person, phone numbers spelt out in words
+list standing alone, a surname opening a sentence without a cue ("Иванов нагрубил мне."), nicknames, street addresses of a private person, phone numbers spelt out in words
 or split by other characters, obfuscated e-mails ("name at mail dot ru"), and anything identifying only in
 context ("the cashier with the tattoo on the morning shift"). That is why publication needs consent and why
 the scrubber is a second line, not the only one.

@@ -60,6 +60,8 @@ def test_a_sixteen_digit_number_that_is_no_card_still_goes():
 # of these is caught, the test fails so the documentation is updated with it.
 KNOWN_MISSES = [
     ("a first name outside the list, without a cue", "Вчера Бахытжамал опять нагрубила покупателям.", "Бахытжамал"),
+    # every word is capitalised there, and "Магазин", "Один", "Каспий"-like words end the same way
+    ("a surname at the start of a sentence", "Иванов нагрубил мне.", "Иванов"),
     ("a name in lower case", "продавщица светка сказала, что чека не будет", "светка"),
     ("a name in Latin letters without a cue", "Kassir Aigerim Nurlanovna ne dala chek", "Aigerim"),
     ("a phone number in words", "звоните восемь семьсот один сто двадцать три", "семьсот один"),
