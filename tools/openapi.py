@@ -458,7 +458,7 @@ def open311_push_schemas() -> dict:
         "description": text, "values": {"type": "array", "items": {"type": "object", "properties": {
             "key": text, "name": text}}}}}
     form = {"type": "object", "required": ["service_code", "description"], "properties": {
-        "jurisdiction_id": {"const": "kz"}, "api_key": {"type": "string", "description": "optional; grants nothing"},
+        "jurisdiction_id": {"const": "kz"}, "api_key": {"type": "string", "description": "optional; grants no access, but scopes retries: the same api_key with the same fields returns the first complaint (or send Idempotency-Key)"},
         "service_code": text, "description": {"type": "string", "minLength": 10, "maxLength": 5000},
         "attribute[outlet_code]": {"type": "string", "description": "the sticker's code (or address_id)"},
         "address_id": text, "attribute[language]": {"enum": ["kk", "ru", "en"]},
