@@ -184,8 +184,8 @@ def tables_template() -> dict:
             },
             "TablesKmsKeyArn": {
                 "Type": "String", "Default": "",
-                "Description": ("a customer-managed KMS key for the tables (the roles then need kms:Decrypt "
-                                "and kms:GenerateDataKey on it); empty: the AWS-managed key"),
+                "Description": ("a customer-managed KMS key for the tables (infra/roles.json grants the "
+                                "functions' roles its use through DynamoDB); empty: the AWS-managed key"),
             },
         },
         "Conditions": {

@@ -1,6 +1,7 @@
 """Builds the deployable package of a stage: `python -m tools.package --stage dev` (`make package STAGE=dev`).
 
-1. Deep-merges infra/resolver.json, api.json, tables.json, reactions.json, monitoring.json and open_data.json into dist/<stage>/merge.json
+1. Deep-merges infra/resolver.json, api.json, tables.json, reactions.json, monitoring.json, open_data.json and
+   roles.json into dist/<stage>/merge.json
    (a key two files set differently is refused, so no fragment silently overrides another) and runs
    `chalice package --merge-template`, which writes dist/<stage>/sam.json and one deployment.zip for every function.
 2. Rewrites the zip lean. The Lambda Python runtime ships its own precompiled boto3/botocore and what they use
@@ -38,7 +39,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAGMENTS = ("resolver.json", "api.json", "tables.json", "reactions.json", "monitoring.json", "open_data.json")
+FRAGMENTS = ("resolver.json", "api.json", "tables.json", "reactions.json", "monitoring.json", "open_data.json",
+             "roles.json")
 DEFAULT_REGION = "eu-central-1"
 
 # Top-level names the Lambda python3.11 runtime already provides (precompiled), or that only unused features need.

@@ -183,3 +183,16 @@ def test_the_open_data_bucket_is_private_kept_and_named_as_the_roles_expect(pack
     assert granted and all(str(r).startswith(f"arn:aws:s3:::qalqan-{stage}-open-data/") for r in granted), granted
     alarm = template["Resources"]["OpenDataExportErrorsAlarm"]["Properties"]
     assert alarm["Dimensions"][0]["Value"]["Ref"] in template["Resources"]
+
+
+def test_a_customer_managed_tables_key_is_granted_to_every_function_role_through_dynamodb_only(packaged):
+    _, template = packaged
+    resources = template["Resources"]
+    grant = resources["TablesKmsKeyUse"]
+    assert grant["Condition"] == "UseTablesKmsKey" and "UseTablesKmsKey" in template["Conditions"]
+    roles = {ref["Ref"] for ref in grant["Properties"]["Roles"]}
+    assert roles == {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role" and name.endswith("Role")
+                     and name != "CodeDeployServiceRole"}
+    (statement,) = grant["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == {"Ref": "TablesKmsKeyArn"}
+    assert statement["Condition"] == {"StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"}}
