@@ -21,7 +21,7 @@ from chalicelib.services.admin import RegisterBusiness, RegisterOutlet
 from chalicelib.api.complaint_schemas import (  # noqa: F401
     IDEMPOTENCY_KEY_MAX, KZ_TIME, TEXT_MAX, TEXT_MIN, ComplaintIn, ContactIn, Line, OutletCode, SellerIn, Text,
     _bin, _check_in, _has_words, _limits, _none_if_blank, _STRICT, clean_line, clean_text, idempotency_key,
-    parse, submit_command,
+    normalised_email, parse, submit_command,
 )
 
 class PreviewIn(BaseModel):
@@ -229,15 +229,5 @@ class AgencyChannelsIn(BaseModel):
 class BusinessChannelsIn(AgencyChannelsIn):
     email: Optional[str] = Field(None, max_length=254)
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value):
-        if not value:
-            return None
-        from email_validator import EmailNotValidError, validate_email  # ~30 ms of regex compiling: on use only
-
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise PydanticCustomError("invalid_email", "not a valid email address: {reason}",
-                                      {"reason": str(exc)}) from None
+    _blank_email_is_none = field_validator("email")(_none_if_blank)
+    _email = field_validator("email")(normalised_email)
