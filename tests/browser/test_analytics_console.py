@@ -14,9 +14,6 @@ import csv
 import gzip
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -26,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.browser.conftest import SHOTS, new_page
-from tests.e2e.conftest import ROOT, Stack, drain, free_port
+from tests.e2e.conftest import start_stack
 
 HISTORY = 600
 REGIONS = {"10", "11", "15", "19", "23", "27", "31", "33", "35", "39", "43", "47", "55", "59", "61", "62", "63",
@@ -39,28 +36,12 @@ FROM, TO = (TODAY - timedelta(days=89)).isoformat(), TODAY.isoformat()
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("analytics-stack")
-    port, demo_file = free_port(), tmp / "demo.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QALQAN_", "TABLE_", "WEB_", "QR_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), "--demo-file", str(demo_file), "--history", str(HISTORY)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline, lines = time.monotonic() + 180, []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("ready"):
-            s = Stack(process, f"http://127.0.0.1:{port}", json.loads(demo_file.read_text()), drain(process))
-            try:
-                yield s
-            finally:
-                process.terminate()
-                process.wait(timeout=20)
-            return
-    process.kill()
-    raise RuntimeError("local stack did not get ready:\n" + "".join(lines))
+    s, _ = start_stack(tmp_path_factory.mktemp("analytics-stack"), "--history", str(HISTORY), timeout=180)
+    try:
+        yield s
+    finally:
+        s.process.terminate()
+        s.process.wait(timeout=20)
 
 
 def api(stack, path):

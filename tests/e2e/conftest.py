@@ -56,15 +56,16 @@ def drain(process, keep: int = 400) -> collections.deque:
     return lines
 
 
-def start_stack(tmp_path):
+def start_stack(tmp_path, *extra_args: str, timeout: float = 90):
+    """`python -m local` on a free port (`extra_args` such as `--history 600`), once it prints `ready`."""
     port = free_port()
     demo_file = tmp_path / "demo.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QALQAN_", "TABLE_", "WEB_", "QR_"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), "--demo-file", str(demo_file)],
+        [sys.executable, "-m", "local", "--port", str(port), "--demo-file", str(demo_file), *extra_args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     lines = []
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -75,6 +76,18 @@ def start_stack(tmp_path):
             return Stack(process, f"http://127.0.0.1:{port}", json.loads(demo_file.read_text()), drain(process)), lines
     process.kill()
     raise RuntimeError("local stack did not get ready:\n" + "".join(lines))
+
+
+def wait_for(what: str, probe, timeout: float = 10.0):
+    """Poll `probe` until it returns something truthy; the reactions run asynchronously, like in AWS."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

@@ -20,18 +20,9 @@ import pytest
 import requests
 from georeport import GeoReport
 
+from tests.e2e.conftest import wait_for
+
 TEXT = "Продали просроченный йогурт, вернуть деньги отказались, чек не выдали."
-
-
-def wait_for(what: str, probe, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,10 @@ import collections
 import time
 from datetime import date, timedelta
 
+from tests.e2e.conftest import wait_for
+
 TEXT = "Кассир пробил товар дважды, на кассе обсчитали на 2000 тенге, деньги вернуть отказались."
 PHONE = "+7 701 123 45 67"
-
-
-def wait_for(what: str, probe, timeout: float = 8.0):
-    """Poll `probe` until it returns something truthy; the reactions run asynchronously, like in AWS."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def outbox(stack, complaint_id: str | None = None) -> list[dict]:
