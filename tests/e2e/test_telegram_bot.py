@@ -1,19 +1,17 @@
 """The Telegram bot on the real local stack (`python -m local`), driven over HTTP with the recorded update JSON:
 the webhook with the demo's secret token, the fake Bot API's messages read back from GET /_local/outbox, a
 complaint routed exactly like a form submission, and the agency's action pushed to the chat by the stream pump."""
-import json
 import re
-from pathlib import Path
 
-EVENTS = Path(__file__).resolve().parents[1] / "functional" / "events" / "telegram"
+from tests.telegram_updates import event
+
 CHAT = 700000042
 WEBHOOK = "/channels/telegram/webhook"
 
 
 def update(name: str, update_id: int, **changes) -> dict:
-    data = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+    data = event(name, update_id=update_id)
     body = data.get("message") or data.get("callback_query")
-    data["update_id"] = update_id
     chat = body["message"]["chat"] if "callback_query" in data else body["chat"]
     chat["id"] = body["from"]["id"] = CHAT
     if "contact" in body:

@@ -15,22 +15,13 @@ from pathlib import Path
 
 import pytest
 
-EVENTS = Path(__file__).resolve().parent / "events" / "telegram"
+from tests.telegram_updates import event
+
 SECRET_TOKEN = "functional-telegram-secret-0123456789"
 BOT_TOKEN = "123456789:AAHfunctional-test-token-for-qalqan"
 WEBHOOK = "/channels/telegram/webhook"
 CHAT = 512345678
 
-
-def event(name: str, **changes) -> dict:
-    update = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
-    body = update.get("message") or update.get("callback_query")
-    for key, value in changes.items():
-        if key == "update_id":
-            update["update_id"] = value
-        else:
-            body[key] = value
-    return update
 
 
 class StubBotApi:

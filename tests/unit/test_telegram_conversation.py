@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import string
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,27 +17,16 @@ from chalicelib.domain.model import Business, Outlet
 from chalicelib.domain.routing import RoutingDecision, load_rules, route
 from chalicelib.i18n.telegram import TEXTS
 from chalicelib.services import telegram as tg
-from chalicelib.services.complaints import submit_complaint
 from tests.fakes import (
     FakeBotApi, FakeBusinesses, FakeComplaints, FakeContactVault, FakeOutlets, FakeTelegramStore, FixedClock,
 )
+from tests.telegram_updates import event
 
-EVENTS = Path(__file__).resolve().parents[1] / "functional" / "events" / "telegram"
 SECRET = "unit-secret-unit-secret-unit-secret-0001"
 CODE = codes.outlet_code_from_digest(b"telegram-unit-test")
 BIN = "940140000385"
 CHAT = "512345678"
 
-
-def event(name: str, **changes) -> dict:
-    update = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
-    body = update.get("message") or update.get("callback_query")
-    for key, value in changes.items():
-        if key == "update_id":
-            update["update_id"] = value
-        else:
-            body[key] = value
-    return update
 
 
 class Desk:
