@@ -293,8 +293,8 @@ def deploy_web(stage: str, region: str, params: dict[str, str], *, session=None)
                        {"Stage": stage, "ApiOrigin": f"{parts.scheme}://{parts.netloc}", **params},
                        template_body=(ROOT / "infra" / "web.json").read_text(encoding="utf-8"))
     report = sync_web(session.client("s3"), out["WebBucketName"], api)
-    reference = hashlib.sha256(json.dumps(sorted(web_files()), default=str).encode() + str(time.time()).encode())
-    invalidation = invalidate(session.client("cloudfront"), out["WebDistributionId"], reference.hexdigest()[:32])
+    # CloudFront wants a new CallerReference per invalidation; a deploy's clock is one.
+    invalidation = invalidate(session.client("cloudfront"), out["WebDistributionId"], f"deploy-web-{time.time_ns()}")
     say(f"3/3 web/: {report['uploaded']} files ({report['bytes']} bytes), {report['removed']} stale removed; "
         f"invalidation {invalidation}; site at https://{params.get('DomainName') or out['WebDistributionDomainName']}/")
     return {**out, **report, "invalidation": invalidation}
