@@ -185,19 +185,28 @@ def deploy_stack(cfn, name: str, params: dict[str, str], *, template_url: str | 
     return outputs(cfn, name)
 
 
-def stack_status(cfn, name: str) -> str | None:
+def described(cfn, name: str) -> dict | None:
+    """The stack as DescribeStacks gives it, or None if there is none."""
     try:
-        return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
     except cfn.exceptions.ClientError as exc:
         if "does not exist" not in str(exc):
             raise
         return None
 
 
+def stack_status(cfn, name: str) -> str | None:
+    return (described(cfn, name) or {}).get("StackStatus")
+
+
 def outputs(cfn, name: str) -> dict[str, str]:
-    if stack_status(cfn, name) is None:
+    stack = described(cfn, name)
+    if stack is None:
         raise DeployError(f"there is no stack {name}")
-    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return outputs_of(stack)
+
+
+def outputs_of(stack: dict) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
@@ -284,7 +293,7 @@ def deploy_web(stage: str, region: str, params: dict[str, str], *, session=None)
     session = session or _session(region)
     cfn = session.client("cloudformation")
     say(f"1/3 the API of stage {stage}")
-    api = outputs(cfn, f"qalqan-{stage}").get("EndpointURL") if stack_status(cfn, f"qalqan-{stage}") else None
+    api = outputs_of(described(cfn, f"qalqan-{stage}") or {}).get("EndpointURL")
     if not api:
         raise DeployError(f"stack qalqan-{stage} has no EndpointURL: run make deploy STAGE={stage} first")
     parts = urlparse(api)
